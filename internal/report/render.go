@@ -1,0 +1,150 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+)
+
+// Names turns the parts of a key into text.
+type Names struct {
+	Location func(addr uint64) string // e.g. a symbol table's Format; nil prints hex
+	Reason   func(r uint32) string    // the kernel's reason names; nil prints numbers
+}
+
+func (n Names) location(addr uint64) string {
+	if n.Location == nil {
+		return "0x" + strconv.FormatUint(addr, 16)
+	}
+	return n.Location(addr)
+}
+
+func (n Names) reason(r uint32) string {
+	if n.Reason == nil {
+		return "reason#" + strconv.FormatUint(uint64(r), 10)
+	}
+	return n.Reason(r)
+}
+
+// Options control rendering.
+type Options struct {
+	Top     int      // rows to show; 0 shows all
+	By      Grouping // which columns to show
+	Reasons bool     // the kernel gives reasons (else the reason column is left out)
+	Names   Names
+	TimeFmt string // default "15:04:05"
+}
+
+// Render writes the report's header line and its table.
+func Render(w io.Writer, r *Report, opts Options) error {
+	if _, err := io.WriteString(w, headerLine(r, opts)); err != nil {
+		return err
+	}
+	rows := r.Rows
+	if opts.Top > 0 && len(rows) > opts.Top {
+		rows = rows[:opts.Top]
+	}
+	if len(rows) == 0 {
+		_, err := io.WriteString(w, "  no drops\n")
+		return err
+	}
+	return renderTable(w, r, rows, opts)
+}
+
+func headerLine(r *Report, opts Options) string {
+	layout := opts.TimeFmt
+	if layout == "" {
+		layout = "15:04:05"
+	}
+	if r.Summary {
+		return fmt.Sprintf("summary: %d drops in %s (%.1f/s), %d lost records, %d CPUs\n",
+			r.Total, r.Elapsed.Round(1e6), r.PerSecond(), r.LostTotal, r.CPUs)
+	}
+	return fmt.Sprintf("%s  drops: %d (%.1f/s)  total: %d  lost: %d  cpus: %d\n",
+		r.Time.Format(layout), r.Drops, r.PerSecond(), r.Total, r.Lost, r.CPUs)
+}
+
+func renderTable(w io.Writer, r *Report, rows []Row, opts Options) error {
+	showLoc := opts.By != ByReason
+	showReason := opts.Reasons && opts.By != ByLocation
+	header := []string{"#", "DROPS", "TOTAL", "SHARE"}
+	align := []tw.Align{tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight}
+	if r.Summary {
+		header = []string{"#", "TOTAL", "SHARE"}
+		align = align[:3]
+	}
+	if showLoc {
+		header = append(header, "LOCATION")
+		align = append(align, tw.AlignLeft)
+	}
+	if showReason {
+		header = append(header, "REASON")
+		align = append(align, tw.AlignLeft)
+	}
+	var buf strings.Builder
+	table := newTable(&buf, align)
+	table.Header(header)
+	for i, row := range rows {
+		cells := []string{strconv.Itoa(i + 1)}
+		if r.Summary {
+			cells = append(cells, strconv.FormatUint(row.Total, 10), share(row.Total, r.Total))
+		} else {
+			cells = append(cells, strconv.FormatUint(row.Interval, 10), strconv.FormatUint(row.Total, 10), share(row.Interval, r.Drops))
+		}
+		if showLoc {
+			cells = append(cells, opts.Names.location(row.Key.Location))
+		}
+		if showReason {
+			cells = append(cells, opts.Names.reason(row.Key.Reason))
+		}
+		if err := table.Append(cells); err != nil {
+			return fmt.Errorf("render report: %w", err)
+		}
+	}
+	if err := table.Render(); err != nil {
+		return fmt.Errorf("render report: %w", err)
+	}
+	// tablewriter pads the last column; trailing blanks only make diffs noisy.
+	for _, line := range strings.SplitAfter(buf.String(), "\n") {
+		if line == "" {
+			continue
+		}
+		if _, err := io.WriteString(w, strings.TrimRight(line, " \n")+"\n"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func newTable(w io.Writer, align []tw.Align) *tablewriter.Table {
+	return tablewriter.NewTable(w,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
+			Borders: tw.BorderNone,
+			Symbols: tw.NewSymbols(tw.StyleNone),
+			Settings: tw.Settings{
+				Separators: tw.Separators{BetweenColumns: tw.Off, BetweenRows: tw.Off},
+				Lines:      tw.Lines{ShowHeaderLine: tw.Off},
+			},
+		})),
+		tablewriter.WithConfig(tablewriter.Config{
+			Header: tw.CellConfig{
+				Formatting: tw.CellFormatting{AutoFormat: tw.Off},
+				Alignment:  tw.CellAlignment{PerColumn: align},
+			},
+			Row: tw.CellConfig{Alignment: tw.CellAlignment{PerColumn: align}},
+		}),
+	)
+}
+
+// share formats n as a percentage of all.
+func share(n, all uint64) string {
+	if all == 0 {
+		return "-"
+	}
+	return strconv.FormatFloat(100*float64(n)/float64(all), 'f', 1, 64) + "%"
+}

@@ -1,0 +1,167 @@
+package report
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Key is a drop site as the counting program keys it: the kernel address
+// that freed the packet and the drop reason (0 when the kernel has none).
+type Key struct {
+	Location uint64
+	Reason   uint32
+}
+
+// Counts are cumulative drop counts, as read from the program's map.
+type Counts map[Key]uint64
+
+// Grouping says which parts of a Key a report keeps apart.
+type Grouping uint8
+
+const (
+	ByLocationReason Grouping = iota // location and reason
+	ByLocation                       // location only: reasons summed
+	ByReason                         // reason only: locations summed
+)
+
+// ParseGrouping parses the --by flag: "location", "reason", "location,reason".
+func ParseGrouping(s string) (Grouping, error) {
+	switch strings.ReplaceAll(s, " ", "") {
+	case "location,reason", "reason,location":
+		return ByLocationReason, nil
+	case "location":
+		return ByLocation, nil
+	case "reason":
+		return ByReason, nil
+	}
+	return 0, fmt.Errorf("--by %q: want location, reason or location,reason", s)
+}
+
+func (g Grouping) String() string {
+	switch g {
+	case ByLocation:
+		return "location"
+	case ByReason:
+		return "reason"
+	}
+	return "location,reason"
+}
+
+// group reduces a key to the parts the grouping keeps.
+func (g Grouping) group(k Key) Key {
+	switch g {
+	case ByLocation:
+		k.Reason = 0
+	case ByReason:
+		k.Location = 0
+	}
+	return k
+}
+
+// Row is one drop site in a report.
+type Row struct {
+	Key      Key
+	Interval uint64 // drops in the report's interval
+	Total    uint64 // drops since start
+}
+
+// Report is one interval's (or the whole run's) drops.
+type Report struct {
+	Time      time.Time
+	Elapsed   time.Duration // length of the interval (of the run, for a summary)
+	Drops     uint64        // drops in the interval
+	Total     uint64        // drops since start
+	Lost      uint64        // records lost in the interval
+	LostTotal uint64        // records lost since start
+	CPUs      int
+	Summary   bool // the final report of a run: rows by total
+	Rows      []Row
+}
+
+// PerSecond is the drop rate of the report's interval.
+func (r *Report) PerSecond() float64 {
+	if r.Elapsed <= 0 {
+		return 0
+	}
+	n := r.Drops
+	if r.Summary {
+		n = r.Total
+	}
+	return float64(n) / r.Elapsed.Seconds()
+}
+
+// Tracker makes successive reports from cumulative counts.
+type Tracker struct {
+	by       Grouping
+	cpus     int
+	start    time.Time
+	last     time.Time
+	prev     map[Key]uint64 // grouped cumulative counts at the last report
+	lostPrev uint64
+}
+
+// NewTracker starts tracking at start.
+func NewTracker(by Grouping, cpus int, start time.Time) *Tracker {
+	return &Tracker{by: by, cpus: cpus, start: start, last: start, prev: map[Key]uint64{}}
+}
+
+// Next makes the report of the interval that ends now, from the cumulative
+// counts and the cumulative number of lost records.
+func (t *Tracker) Next(now time.Time, counts Counts, lost uint64) *Report {
+	cur := t.groupCounts(counts)
+	r := &Report{Time: now, Elapsed: now.Sub(t.last), CPUs: t.cpus, LostTotal: lost, Lost: lost - t.lostPrev}
+	for k, total := range cur {
+		// A count below the previous one means the map lost the entry
+		// (an LRU eviction, or user space cleared it): count it afresh.
+		delta := total
+		if prev := t.prev[k]; prev <= total {
+			delta = total - prev
+		}
+		r.Rows = append(r.Rows, Row{Key: k, Interval: delta, Total: total})
+		r.Drops += delta
+		r.Total += total
+	}
+	sortRows(r.Rows, false)
+	t.prev, t.last, t.lostPrev = cur, now, lost
+	return r
+}
+
+// Summary makes the report of the whole run from the last counts.
+func (t *Tracker) Summary(now time.Time, counts Counts, lost uint64) *Report {
+	r := t.Next(now, counts, lost)
+	r.Summary = true
+	r.Elapsed = now.Sub(t.start)
+	r.Lost = lost
+	sortRows(r.Rows, true)
+	return r
+}
+
+func (t *Tracker) groupCounts(counts Counts) map[Key]uint64 {
+	cur := make(map[Key]uint64, len(counts))
+	for k, n := range counts {
+		cur[t.by.group(k)] += n
+	}
+	return cur
+}
+
+// sortRows orders rows by interval drops (or totals), busiest first, with
+// the key as the tie-breaker so that output is stable.
+func sortRows(rows []Row, byTotal bool) {
+	slices.SortFunc(rows, func(a, b Row) int {
+		if !byTotal {
+			if c := cmp.Compare(b.Interval, a.Interval); c != 0 {
+				return c
+			}
+		}
+		if c := cmp.Compare(b.Total, a.Total); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.Key.Location, b.Key.Location); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Key.Reason, b.Key.Reason)
+	})
+}
