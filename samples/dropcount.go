@@ -1,0 +1,138 @@
+package samples
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+
+	"github.com/dropmon/dropmon/tracepoint"
+	"github.com/dropmon/dropmon/userspacevm/program"
+)
+
+// DropCountsMap names the hash map in which DropCounter counts drops.
+const DropCountsMap = "drop_counts"
+
+// DropKeySize is the size of the drop counter's key: the location (u64),
+// the reason (u32, 0 when the kernel gives none) and 4 bytes of padding that
+// the program zeroes, so that equal drops make equal keys.
+const DropKeySize = 16
+
+// DropKey is the drop counter's map key, decoded.
+type DropKey struct {
+	Location uint64
+	Reason   uint32
+}
+
+// DecodeDropKey decodes a key of the drop counter's map.
+func DecodeDropKey(b []byte) (DropKey, error) {
+	if len(b) != DropKeySize {
+		return DropKey{}, fmt.Errorf("drop key of %d bytes, want %d", len(b), DropKeySize)
+	}
+	return DropKey{Location: binary.NativeEndian.Uint64(b), Reason: binary.NativeEndian.Uint32(b[8:])}, nil
+}
+
+// Stack slots of the drop counter.
+const (
+	keyOff   = -16 // the key: location at -16, reason at -8, padding at -4
+	valueOff = -24 // the value 1 for a first insert
+)
+
+// DropCounter builds the seed's second sample: a tracepoint program for
+// skb:kfree_skb that counts drops per location and reason in a hash map of
+// maxEntries keys. It reads the fields at the offsets the given format (the
+// running kernel's) gives, never at hard-coded ones, and leaves the reason
+// out on kernels that have none. It adds 1 atomically to an existing count,
+// or inserts 1; when another CPU inserted the key first, it adds to theirs.
+func DropCounter(format *tracepoint.Format, maxEntries uint32) (*program.Program, error) {
+	location, err := format.Field("location")
+	if err != nil {
+		return nil, fmt.Errorf("build drop counter: %w", err)
+	}
+	if location.Size != 8 {
+		return nil, fmt.Errorf("build drop counter: location field is %d bytes, want 8 (a 64-bit kernel)", location.Size)
+	}
+	insns := asm.Instructions{
+		asm.Mov.Reg(asm.R6, asm.R1),
+		asm.LoadMem(asm.R2, asm.R6, int16(location.Offset), asm.DWord),
+		asm.StoreMem(asm.RFP, keyOff, asm.R2, asm.DWord),
+	}
+	if reason, err := format.Field("reason"); err == nil {
+		size, ok := loadSize(reason.Size)
+		if !ok {
+			return nil, fmt.Errorf("build drop counter: reason field is %d bytes", reason.Size)
+		}
+		insns = append(insns, asm.LoadMem(asm.R3, asm.R6, int16(reason.Offset), size))
+	} else {
+		insns = append(insns, asm.Mov.Imm(asm.R3, 0))
+	}
+	insns = append(insns,
+		asm.StoreMem(asm.RFP, keyOff+8, asm.R3, asm.Word),
+		asm.StoreImm(asm.RFP, keyOff+12, 0, asm.Word),
+	)
+	insns = append(insns, lookupAndAdd("add")...)
+	insns = append(insns,
+		// Not found: insert 1, unless another CPU got there first.
+		asm.Mov.Imm(asm.R1, 1),
+		asm.StoreMem(asm.RFP, valueOff, asm.R1, asm.DWord),
+		asm.LoadMapPtr(asm.R1, 0).WithReference(DropCountsMap),
+		asm.Mov.Reg(asm.R2, asm.RFP),
+		asm.Add.Imm(asm.R2, keyOff),
+		asm.Mov.Reg(asm.R3, asm.RFP),
+		asm.Add.Imm(asm.R3, valueOff),
+		asm.Mov.Imm(asm.R4, int32(ebpf.UpdateNoExist)),
+		asm.FnMapUpdateElem.Call(),
+		asm.JEq.Imm(asm.R0, 0, "out"),
+	)
+	insns = append(insns, lookupAndAdd("add2")...)
+	insns = append(insns,
+		asm.Ja.Label("out"),
+		asm.Mov.Imm(asm.R1, 1).WithSymbol("add"),
+		asm.StoreXAdd(asm.R0, asm.R1, asm.DWord),
+		asm.Ja.Label("out"),
+		asm.Mov.Imm(asm.R1, 1).WithSymbol("add2"),
+		asm.StoreXAdd(asm.R0, asm.R1, asm.DWord),
+		asm.Mov.Imm(asm.R0, 0).WithSymbol("out"),
+		asm.Return(),
+	)
+	return &program.Program{
+		Name:    "count_drops",
+		Type:    program.Tracepoint,
+		Insns:   insns,
+		License: "GPL",
+		Maps: []*program.MapSpec{{
+			Name:       DropCountsMap,
+			Type:       ebpf.Hash,
+			KeySize:    DropKeySize,
+			ValueSize:  8,
+			MaxEntries: maxEntries,
+		}},
+	}, nil
+}
+
+// lookupAndAdd looks the key up and jumps to label with the value pointer
+// in R0 when it is there.
+func lookupAndAdd(label string) asm.Instructions {
+	return asm.Instructions{
+		asm.LoadMapPtr(asm.R1, 0).WithReference(DropCountsMap),
+		asm.Mov.Reg(asm.R2, asm.RFP),
+		asm.Add.Imm(asm.R2, keyOff),
+		asm.FnMapLookupElem.Call(),
+		asm.JNE.Imm(asm.R0, 0, label),
+	}
+}
+
+func loadSize(n int) (asm.Size, bool) {
+	switch n {
+	case 1:
+		return asm.Byte, true
+	case 2:
+		return asm.Half, true
+	case 4:
+		return asm.Word, true
+	case 8:
+		return asm.DWord, true
+	}
+	return 0, false
+}

@@ -1,0 +1,110 @@
+package samples_test
+
+import (
+	"errors"
+	"net"
+	"testing"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+
+	"github.com/dropmon/dropmon/internal/testutil"
+	"github.com/dropmon/dropmon/samples"
+	"github.com/dropmon/dropmon/tracepoint"
+	"github.com/dropmon/dropmon/userspacevm/program"
+)
+
+// sendToClosedPort sends n UDP datagrams to a port on 127.0.0.1 where
+// nothing listens: n drops with reason NO_SOCKET in __udp4_lib_rcv.
+func sendToClosedPort(t *testing.T, n int) {
+	t.Helper()
+	probe, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := probe.LocalAddr().(*net.UDPAddr)
+	probe.Close()
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for i := 0; i < n; i++ {
+		if _, err := conn.WriteToUDP([]byte("dropmon"), closed); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// kernelSpec turns a program into a cilium/ebpf collection spec.
+func kernelSpec(p *program.Program) *ebpf.CollectionSpec {
+	cs := &ebpf.CollectionSpec{Maps: map[string]*ebpf.MapSpec{}, Programs: map[string]*ebpf.ProgramSpec{}}
+	for _, m := range p.Maps {
+		cs.Maps[m.Name] = &ebpf.MapSpec{Name: m.Name, Type: m.Type, KeySize: m.KeySize, ValueSize: m.ValueSize, MaxEntries: m.MaxEntries, Flags: m.Flags}
+	}
+	cs.Programs[p.Name] = &ebpf.ProgramSpec{Name: p.Name, Type: ebpf.TracePoint, Instructions: p.Insns, License: p.License}
+	return cs
+}
+
+// TestDropCounterInKernel loads the drop counter into the running kernel
+// (the kernel's verifier must accept it), attaches it to skb:kfree_skb and
+// checks that it counts the test's drops at one location with NO_SOCKET.
+func TestDropCounterInKernel(t *testing.T) {
+	const n = 1000
+	format, err := tracepoint.ReadFormat("skb", "kfree_skb")
+	testutil.Privileged(t, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := samples.DropCounter(format, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	coll, err := ebpf.NewCollection(kernelSpec(prog))
+	testutil.Privileged(t, err)
+	if err != nil {
+		var verr *ebpf.VerifierError
+		if errors.As(err, &verr) {
+			t.Fatalf("kernel verifier refused the drop counter: %+v", verr)
+		}
+		t.Fatal(err)
+	}
+	defer coll.Close()
+	tp, err := link.Tracepoint("skb", "kfree_skb", coll.Programs[prog.Name], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sendToClosedPort(t, n)
+	tp.Close()
+
+	noSocket := uint32(0)
+	for v, name := range format.Symbols["reason"] {
+		if name == "NO_SOCKET" {
+			noSocket = uint32(v)
+		}
+	}
+	var (
+		key   []byte
+		value uint64
+		found int
+	)
+	it := coll.Maps[samples.DropCountsMap].Iterate()
+	for it.Next(&key, &value) {
+		k, err := samples.DecodeDropKey(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k.Reason == noSocket && value >= n {
+			found++
+			if value != n {
+				t.Logf("location %#x counted %d NO_SOCKET drops, %d more than the test made (other traffic on the machine)", k.Location, value, value-n)
+			}
+		}
+	}
+	if err := it.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if found != 1 {
+		t.Fatalf("%d locations counted at least %d NO_SOCKET drops, want 1", found, n)
+	}
+}
