@@ -1,0 +1,212 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	flag "github.com/spf13/pflag"
+	"golang.org/x/sys/unix"
+
+	"github.com/dropmon/dropmon/internal/monitor"
+	"github.com/dropmon/dropmon/internal/report"
+	"github.com/dropmon/dropmon/symbolize"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "devel"
+
+const monitorExamples = `
+Examples:
+  sudo dropmon                        top 10 drop locations and reasons, every second
+  sudo dropmon -i 500ms -n 20         every half second, 20 rows
+  sudo dropmon --by reason -c 5       drops per reason, five reports, then a summary
+  sudo dropmon -d 30s | tee drops.log append reports (not a terminal) for 30 seconds
+`
+
+// monitorFlags are the monitor's command line.
+type monitorFlags struct {
+	interval  time.Duration
+	top       int
+	duration  time.Duration
+	count     int
+	engine    string
+	by        string
+	noSymbols bool
+	version   bool
+}
+
+func parseMonitorFlags(args []string, stderr io.Writer) (*monitorFlags, error) {
+	var f monitorFlags
+	fs := flag.NewFlagSet("dropmon", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.DurationVarP(&f.interval, "interval", "i", time.Second, "time between reports (a Go duration: 1s, 500ms)")
+	fs.IntVarP(&f.top, "top", "n", 10, "rows per report (0: all)")
+	fs.DurationVarP(&f.duration, "duration", "d", 0, "stop after this long (0: until Ctrl-C)")
+	fs.IntVarP(&f.count, "count", "c", 0, "stop after this many reports (0: until Ctrl-C)")
+	fs.StringVar(&f.engine, "engine", "interp", "engine that runs the drop counter: "+strings.Join(monitor.Engines, ", "))
+	fs.StringVar(&f.by, "by", "", "group drops by location, reason or location,reason (default: location,reason where the kernel gives reasons)")
+	fs.BoolVar(&f.noSymbols, "no-symbols", false, "print raw addresses instead of symbol+0xoff [module]")
+	fs.BoolVar(&f.version, "version", false, "print the version and exit")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: dropmon [OPTIONS]\n       dropmon COMMAND [OPTIONS]\n\n")
+		fmt.Fprintf(stderr, "Shows where and why the kernel drops packets (skb:kfree_skb), every interval.\n\nOptions:\n")
+		fs.PrintDefaults()
+		fmt.Fprint(stderr, monitorExamples)
+		fmt.Fprintln(stderr, "\nCommands:")
+		for _, c := range commands {
+			fmt.Fprintf(stderr, "  %-8s %s\n", c.name, c.summary)
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q (commands come first: dropmon exec ...)", fs.Arg(0))
+	}
+	switch {
+	case f.interval <= 0:
+		return nil, fmt.Errorf("--interval %s: must be positive", f.interval)
+	case f.top < 0:
+		return nil, fmt.Errorf("--top %d: must not be negative", f.top)
+	case f.duration < 0:
+		return nil, fmt.Errorf("--duration %s: must not be negative", f.duration)
+	case f.count < 0:
+		return nil, fmt.Errorf("--count %d: must not be negative", f.count)
+	}
+	if f.by != "" {
+		if _, err := report.ParseGrouping(f.by); err != nil {
+			return nil, err
+		}
+	}
+	return &f, nil
+}
+
+// runMonitor is dropmon without a command: the monitor.
+func runMonitor(args []string, stdout, stderr io.Writer) int {
+	f, err := parseMonitorFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "dropmon: %v\n", err)
+		return 2
+	}
+	if f.version {
+		fmt.Fprintf(stdout, "dropmon %s\n", version)
+		return 0
+	}
+	if err := monitorLoop(f, stdout, stderr); err != nil {
+		fmt.Fprintf(stderr, "dropmon: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func monitorLoop(f *monitorFlags, stdout, stderr io.Writer) error {
+	// Signals first: a Ctrl-C while starting still ends with a summary.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+
+	m, err := monitor.Start(monitor.Config{Engine: f.engine})
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	opts := renderOptions(f, m, stderr)
+	start := time.Now()
+	tracker := report.NewTracker(opts.By, m.CPUs(), start)
+	fmt.Fprintf(stderr, "watching skb:kfree_skb on %d CPUs (engine %s)\n", m.CPUs(), m.Engine())
+
+	tick := time.NewTicker(f.interval)
+	defer tick.Stop()
+	var deadline <-chan time.Time
+	if f.duration > 0 {
+		deadline = time.After(f.duration)
+	}
+	refresh := isTerminal(stdout)
+	for reports := 0; f.count == 0 || reports < f.count; reports++ {
+		select {
+		case <-tick.C:
+		case <-deadline:
+			return summary(m, tracker, opts, stdout)
+		case <-sigs:
+			return summary(m, tracker, opts, stdout)
+		}
+		counts, err := m.Counts()
+		if err != nil {
+			return err
+		}
+		if refresh {
+			io.WriteString(stdout, "\x1b[H\x1b[2J") // home, clear: refresh like top
+		}
+		if err := report.Render(stdout, tracker.Next(time.Now(), counts, m.Stats().Lost), opts); err != nil {
+			return err
+		}
+		warnRunErrors(m, stderr)
+	}
+	return summary(m, tracker, opts, stdout)
+}
+
+// summary stops the monitor, so that records still in the rings count, and
+// prints the whole run.
+func summary(m *monitor.Monitor, tracker *report.Tracker, opts report.Options, stdout io.Writer) error {
+	if err := m.Stop(); err != nil {
+		return err
+	}
+	counts, err := m.Counts()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout)
+	return report.Render(stdout, tracker.Summary(time.Now(), counts, m.Stats().Lost), opts)
+}
+
+var warnedRunErrors bool
+
+// warnRunErrors says once that the program failed on some records.
+func warnRunErrors(m *monitor.Monitor, stderr io.Writer) {
+	s := m.Stats()
+	if s.RunErrors > 0 && !warnedRunErrors {
+		warnedRunErrors = true
+		fmt.Fprintf(stderr, "dropmon: the drop counter failed on %d records; last error: %v\n", s.RunErrors, s.LastError)
+	}
+}
+
+func renderOptions(f *monitorFlags, m *monitor.Monitor, stderr io.Writer) report.Options {
+	opts := report.Options{Top: f.top, Reasons: m.HasReasons(), By: report.ByLocationReason}
+	if f.by != "" {
+		opts.By, _ = report.ParseGrouping(f.by)
+	} else if !opts.Reasons {
+		opts.By = report.ByLocation
+	}
+	opts.Names.Reason = m.ReasonName
+	if !f.noSymbols {
+		tab, err := symbolize.Load()
+		switch {
+		case errors.Is(err, symbolize.ErrRestricted):
+			fmt.Fprintf(stderr, "dropmon: %v; printing raw addresses\n", err)
+		case err != nil:
+			fmt.Fprintf(stderr, "dropmon: %v; printing raw addresses\n", err)
+		default:
+			opts.Names.Location = tab.Format
+		}
+	}
+	return opts
+}
+
+// isTerminal reports whether w is a terminal (then reports refresh in place).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}

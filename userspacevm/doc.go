@@ -1,0 +1,58 @@
+// Package userspacevm runs eBPF programs over records in user space. Prepare
+// turns a program.Program into a Prepared program (decoded, its maps
+// created or bound, its map loads and helper calls resolved); an Engine
+// loads a Prepared program into Runners, one per goroutine (one per CPU),
+// that run it record by record. The interpreter is the engine here; the
+// JIT plugs into the same interface.
+package userspacevm
+
+// Design.
+//
+// Engines. Prepare does what every engine needs and nothing engine-specific:
+// program.Decode (validation and the flat slice indexed by raw instruction
+// offset), maps (maps.New, or maps the caller passes so that several
+// programs and runners share them), LDDW map pseudo loads rewritten to plain
+// 64-bit loads of the map's address (src 1) or of the address of an array
+// value (src 2), and helper calls bound to the implementations of a Helpers
+// table. A helper the table lacks refuses the program at load time, by name.
+// The verifier, when it exists, runs between Prepare and Load and vouches
+// for the Prepared program; the JIT will only load verified programs.
+//
+// Addresses are real. A register that holds a pointer holds the address the
+// CPU would use: the context's bytes, the runner's stack, a map value in
+// the map's off-heap block. The interpreter and generated machine code thus
+// agree on every value a program can compute, and helpers such as
+// bpf_map_lookup_elem return addresses programs dereference directly. Go
+// pointers are formed from those addresses only through Memory (a region's
+// Base plus an offset, with unsafe.Add), never by converting an integer,
+// so that the race detector's checkptr stays content and the memory stays
+// alive.
+//
+// Checked mode. Until a program is verified the interpreter checks every
+// load, store and atomic against the run's regions: the context (read-only,
+// except the Conformance type's memory, which the suite's programs write),
+// the stack (512 bytes per frame, up to 8 frames, in memory mmap'd once per
+// runner), and the value slots of each map (refined by the map's
+// ValueAccessOK, so headers, keys and free lists stay out of reach). A
+// violation ends the run with an *AccessError that names the instruction,
+// the access and every allowed region; a misaligned atomic, a call chain
+// deeper than 8 frames and an exhausted instruction budget end it with an
+// error too. Nothing a program does can make the interpreter panic or read
+// outside those regions. The budget (InterpOptions.MaxInsns) turns an
+// unverified infinite loop into an error; behind the verifier it is a
+// safety net.
+//
+// Semantics are the kernel's (kernel/bpf/core.c ___bpf_prog_run) and RFC
+// 9669's: division by zero yields 0, modulo by zero leaves dst unchanged,
+// shift amounts are masked, 32-bit results are zero-extended. The stack is
+// zero when a runner is created and not cleared between runs, like the
+// kernel's (the verifier refuses reads of stack slots a run has not
+// written). After a helper call R1-R5 keep whatever they held, as in the
+// kernel's interpreter; programs must treat them as clobbered, as the
+// verifier will insist.
+//
+// The legacy packet loads (LD_ABS, LD_IND) read the bytes given to Run:
+// for socket-filter and classifier programs that is the packet (a
+// __sk_buff-shaped context may come later), for the Conformance type its
+// memory. An access outside them ends the program with R0 = 0, as in the
+// kernel.

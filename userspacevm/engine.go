@@ -1,0 +1,101 @@
+package userspacevm
+
+import (
+	"unsafe"
+
+	"github.com/cilium/ebpf"
+
+	"github.com/dropmon/dropmon/userspacevm/maps"
+	"github.com/dropmon/dropmon/userspacevm/program"
+)
+
+// Engine loads prepared programs into runners. Every engine implements it:
+// the interpreter (Interp), and the JIT. (When the verifier exists, engines
+// will load its verified programs, which wrap a Prepared one.)
+type Engine interface {
+	// Name is the engine's name as flags spell it ("interp", "jit").
+	Name() string
+	// Load makes a runner of p. Load refuses, naming it, what the engine
+	// cannot run.
+	Load(p *Prepared) (Runner, error)
+}
+
+// Interp is the interpreter as an Engine.
+type Interp struct {
+	Options InterpOptions
+}
+
+// Name implements Engine.
+func (Interp) Name() string { return "interp" }
+
+// Load implements Engine.
+func (e Interp) Load(p *Prepared) (Runner, error) {
+	return NewInterpreter(p, &e.Options)
+}
+
+// runMemory builds the regions of a runner: the context (filled per run),
+// the stack, and the value slots of each map that has values programs may
+// address.
+func runMemory(p *Prepared, st *stack) Memory {
+	kind, writable := RegionContext, false
+	if p.Program.Type == program.Conformance {
+		kind, writable = RegionMemory, true
+	}
+	regions := []Region{{Kind: kind, Writable: writable}, st.region()}
+	for _, m := range p.Maps {
+		if r, ok := mapRegion(m); ok {
+			regions = append(regions, r)
+		}
+	}
+	return Memory{Regions: regions}
+}
+
+func mapRegion(m *maps.Map) (Region, bool) {
+	spec := m.Spec()
+	switch spec.Type {
+	case ebpf.StackTrace, ebpf.PerfEventArray:
+		return Region{}, false // no values a program may address
+	}
+	base, size := m.Block()
+	start := uint64(uintptr(base))
+	return Region{
+		Kind: RegionMapValues, Name: spec.Name, Start: start, End: start + uint64(size),
+		Base: base, Writable: !m.ProgramReadOnly(), Values: m,
+	}, true
+}
+
+// guardMaps registers a runner's guard with the program's hash maps, so
+// that entries deleted during a run keep their memory until it ends.
+func guardMaps(p *Prepared) *maps.Guard {
+	if !p.HasHashMaps {
+		return nil
+	}
+	g := new(maps.Guard)
+	for _, m := range p.Maps {
+		m.Register(g)
+	}
+	return g
+}
+
+func unguardMaps(p *Prepared, g *maps.Guard) {
+	if g == nil {
+		return
+	}
+	for _, m := range p.Maps {
+		m.Unregister(g)
+	}
+}
+
+// ctxRegion points the context region at one run's bytes. It sets the
+// three fields that change rather than the whole Region: copying a struct
+// with pointers goes through the write barrier's bulk path, which cost
+// more than the rest of a short run.
+func ctxRegion(r *Region, ctx []byte) {
+	if len(ctx) == 0 {
+		r.Base, r.Start, r.End = nil, 0, 0
+		return
+	}
+	base := unsafe.Pointer(unsafe.SliceData(ctx))
+	r.Base, r.Start = base, uint64(uintptr(base))
+	r.End = r.Start + uint64(len(ctx))
+}

@@ -1,0 +1,249 @@
+package userspacevm
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+
+	"github.com/dropmon/dropmon/userspacevm/maps"
+	"github.com/dropmon/dropmon/userspacevm/program"
+)
+
+// LoadOptions tune Prepare. The zero value (or nil) creates the program's
+// maps and uses DefaultHelpers.
+type LoadOptions struct {
+	// Maps, when not nil, are the maps to use instead of creating them,
+	// by index into Program.Maps, so that several programs and runners
+	// share them. Each must match its spec. The Prepared program does not
+	// close them.
+	Maps []*maps.Map
+	// MapOptions go to maps.New for the maps Prepare creates.
+	MapOptions *maps.Options
+	// Helpers is the table helper calls are bound to; nil means
+	// DefaultHelpers().
+	Helpers Helpers
+}
+
+// Prepared is a program made ready for any engine: decoded, its maps bound,
+// its map loads resolved to addresses and its helper calls to
+// implementations. It is read-only once made, so any number of runners, of
+// any engine, may share it. Close it after its runners.
+type Prepared struct {
+	Program *program.Program
+	// Insns is the decoded program with every map pseudo load rewritten to
+	// an LdDW of the address it stands for; MapRefs says where they were.
+	Insns   []program.Insn
+	MapRefs []program.MapRef
+	// Maps are the program's maps, by index into Program.Maps.
+	Maps []*maps.Map
+	// HasHashMaps says runners must bracket runs with a maps.Guard.
+	HasHashMaps bool
+
+	helpers []HelperFunc // by helper number; nil where the program makes no call
+	ownMaps bool
+}
+
+// Prepare decodes and validates prog, binds its maps and resolves its map
+// loads and helper calls. Errors name the instruction ("insn 7: helper 158
+// (bpf_get_current_task_btf) is not implemented by the user-space
+// engines") and match ErrInvalid or ErrNotSupported.
+func Prepare(prog *program.Program, opts *LoadOptions) (_ *Prepared, err error) {
+	if prog == nil {
+		return nil, fmt.Errorf("load program: nil program: %w", ErrInvalid)
+	}
+	if opts == nil {
+		opts = &LoadOptions{}
+	}
+	insns, err := program.Decode(prog.Insns)
+	if err != nil {
+		return nil, fmt.Errorf("load program %s: %w", progName(prog), err)
+	}
+	p := &Prepared{Program: prog, Insns: insns}
+	if err := p.bindMaps(opts); err != nil {
+		return nil, fmt.Errorf("load program %s: %w", progName(prog), err)
+	}
+	defer func() {
+		if err != nil {
+			p.Close()
+		}
+	}()
+	if err := p.resolveMapLoads(); err != nil {
+		return nil, fmt.Errorf("load program %s: %w", progName(prog), err)
+	}
+	if err := p.resolveCalls(opts.Helpers); err != nil {
+		return nil, fmt.Errorf("load program %s: %w", progName(prog), err)
+	}
+	return p, nil
+}
+
+func progName(prog *program.Program) string {
+	if prog.Name == "" {
+		return "(unnamed)"
+	}
+	return prog.Name
+}
+
+// bindMaps creates the program's maps, or checks the caller's against the
+// specs.
+func (p *Prepared) bindMaps(opts *LoadOptions) error {
+	specs := p.Program.Maps
+	if opts.Maps != nil {
+		if len(opts.Maps) != len(specs) {
+			return fmt.Errorf("%d maps given for %d map specs: %w", len(opts.Maps), len(specs), ErrInvalid)
+		}
+		for i, m := range opts.Maps {
+			if err := specMatches(specs[i], m); err != nil {
+				return fmt.Errorf("map %d (%s): %w", i, specs[i].Name, err)
+			}
+		}
+		p.Maps = opts.Maps
+	} else {
+		p.ownMaps = true
+		for i, spec := range specs {
+			m, err := maps.New(spec, opts.MapOptions)
+			if err != nil {
+				p.Close()
+				return fmt.Errorf("map %d: %w", i, withMapKinds(err))
+			}
+			p.Maps = append(p.Maps, m)
+		}
+	}
+	for _, m := range p.Maps {
+		switch m.Spec().Type {
+		case ebpf.Hash, ebpf.PerCPUHash, ebpf.LRUHash:
+			p.HasHashMaps = true
+		}
+	}
+	return nil
+}
+
+// specMatches checks a caller's map against the program's spec, as the
+// kernel checks a reused map's attributes.
+func specMatches(want *program.MapSpec, m *maps.Map) error {
+	if m == nil || want == nil {
+		return fmt.Errorf("nil map or spec: %w", ErrInvalid)
+	}
+	got := m.Spec()
+	entriesOK := got.MaxEntries == want.MaxEntries || (want.Type == ebpf.PerfEventArray && want.MaxEntries == 0)
+	if got.Type != want.Type || got.KeySize != want.KeySize || got.ValueSize != want.ValueSize ||
+		got.Flags != want.Flags || !entriesOK {
+		return fmt.Errorf("map is %v key %d value %d entries %d flags %#x, program wants %v key %d value %d entries %d flags %#x: %w",
+			got.Type, got.KeySize, got.ValueSize, got.MaxEntries, got.Flags,
+			want.Type, want.KeySize, want.ValueSize, want.MaxEntries, want.Flags, ErrInvalid)
+	}
+	return nil
+}
+
+// resolveMapLoads rewrites each map pseudo load into an LdDW of the map's
+// address (BPF_PSEUDO_MAP_FD) or of an array value's address plus the
+// load's offset (BPF_PSEUDO_MAP_VALUE, array maps only, as in the kernel's
+// map_direct_value_addr).
+func (p *Prepared) resolveMapLoads() error {
+	refs, err := p.Program.MapRefs()
+	if err != nil {
+		return err
+	}
+	p.MapRefs = refs
+	for _, ref := range refs {
+		m := p.Maps[ref.Map]
+		in := &p.Insns[ref.Slot]
+		addr := m.Pointer()
+		if ref.Value {
+			if addr, err = valueAddr(m, ref.Offset); err != nil {
+				return &program.InsnError{Insn: ref.Slot, Err: err}
+			}
+		}
+		*in = program.Insn{Op: program.LdDW, Dst: in.Dst, Imm: int64(addr)}
+	}
+	return nil
+}
+
+func valueAddr(m *maps.Map, off uint32) (uint64, error) {
+	spec := m.Spec()
+	if spec.Type != ebpf.Array {
+		return 0, notSupportedf("direct value access (BPF_PSEUDO_MAP_VALUE) to map %q of type %v: only array maps have it", spec.Name, spec.Type)
+	}
+	if off >= spec.ValueSize {
+		return 0, fmt.Errorf("invalid access to map value pointer: offset %d, value_size %d: %w", off, spec.ValueSize, ErrInvalid)
+	}
+	var key [4]byte
+	base := m.LookupAddr(key[:], 0)
+	if base == 0 {
+		return 0, fmt.Errorf("map %q has no element 0: %w", spec.Name, ErrInvalid)
+	}
+	return base + uint64(off), nil
+}
+
+// resolveCalls binds helper calls to the table's implementations and checks
+// that the program type may use the legacy packet loads.
+func (p *Prepared) resolveCalls(table Helpers) error {
+	if table == nil {
+		table = DefaultHelpers()
+	}
+	for pc := range p.Insns {
+		in := &p.Insns[pc]
+		switch {
+		case in.Op == program.CallHelper:
+			if err := p.bindHelper(table, asm.BuiltinFunc(in.Imm)); err != nil {
+				return &program.InsnError{Insn: pc, Err: err}
+			}
+		case in.Op.IsPacketLoad() && !packetTypes[p.Program.Type]:
+			return &program.InsnError{Insn: pc, Err: fmt.Errorf(
+				"%s (BPF_LD_ABS/BPF_LD_IND) is not allowed in %s programs: %w", in.Op, p.Program.Type, ErrInvalid)}
+		}
+	}
+	return nil
+}
+
+// packetTypes may use LD_ABS and LD_IND (the kernel's may_access_skb), and
+// the Conformance type over its memory.
+var packetTypes = map[program.Type]bool{
+	program.SocketFilter: true, program.SchedCLS: true, program.SchedACT: true, program.Conformance: true,
+}
+
+func (p *Prepared) bindHelper(table Helpers, id asm.BuiltinFunc) error {
+	fn := table[id]
+	if fn == nil {
+		return notSupportedf("%s is not implemented by the user-space engines", program.DescribeHelper(id))
+	}
+	if int(id) >= len(p.helpers) {
+		p.helpers = append(p.helpers, make([]HelperFunc, int(id)+1-len(p.helpers))...)
+	}
+	p.helpers[id] = fn
+	return nil
+}
+
+// HelperFunc returns the implementation a helper call of the program is
+// bound to, or nil.
+func (p *Prepared) HelperFunc(id asm.BuiltinFunc) HelperFunc {
+	if int(id) < len(p.helpers) {
+		return p.helpers[id]
+	}
+	return nil
+}
+
+// MapAt implements MapResolver over the program's maps.
+func (p *Prepared) MapAt(ptr uint64) (*maps.Map, bool) {
+	for _, m := range p.Maps {
+		if m.Pointer() == ptr {
+			return m, true
+		}
+	}
+	return nil, false
+}
+
+// Close closes the maps Prepare created (not those the caller passed in).
+// Runners must be closed first.
+func (p *Prepared) Close() error {
+	if !p.ownMaps {
+		return nil
+	}
+	var errs []error
+	for _, m := range p.Maps {
+		errs = append(errs, m.Close())
+	}
+	p.Maps = nil
+	return errors.Join(errs...)
+}

@@ -1,0 +1,117 @@
+package maps
+
+import (
+	"runtime"
+	"slices"
+	"sync/atomic"
+	"time"
+)
+
+// Guard tells hash maps when a runner may hold pointers into their slots.
+// Each runner owns one Guard, registers it with every hash map its program
+// references, and brackets each run with Enter and Exit. A slot deleted (or
+// evicted) while the runner is inside a run is not reused until the runner
+// has left that run, so a value pointer a program got from a lookup stays
+// valid, and keeps meaning that entry's memory, until the run ends.
+//
+// Guards cost one atomic add per Enter and per Exit, on a cache line of the
+// runner's own. Runners whose programs reference no hash map need none.
+type Guard struct {
+	seq atomic.Uint64 // odd while a run is in progress
+	_   [56]byte
+}
+
+// Enter marks the start of a run. The atomic add is a full barrier: the
+// run's loads of bucket heads come after it.
+func (g *Guard) Enter() {
+	if g.seq.Add(1)&1 == 0 {
+		panic("BUG: maps.Guard.Enter inside a run")
+	}
+}
+
+// Exit marks the end of a run: no pointer the run obtained is used after it.
+func (g *Guard) Exit() {
+	if g.seq.Add(1)&1 == 1 {
+		panic("BUG: maps.Guard.Exit outside a run")
+	}
+}
+
+// Register adds a runner's guard to the map. Maps other than hash maps
+// ignore guards: their slots never change owner.
+func (m *Map) Register(g *Guard) {
+	if m.h == nil {
+		return
+	}
+	m.h.mu.Lock()
+	if !slices.Contains(m.h.guards, g) {
+		m.h.guards = append(m.h.guards, g)
+	}
+	m.h.mu.Unlock()
+}
+
+// Unregister removes a guard; the runner must not be inside a run.
+func (m *Map) Unregister(g *Guard) {
+	if m.h == nil {
+		return
+	}
+	m.h.mu.Lock()
+	m.h.guards = slices.DeleteFunc(m.h.guards, func(x *Guard) bool { return x == g })
+	m.h.mu.Unlock()
+}
+
+// Waits of the Go API for runs to end (see waitForRuns).
+const (
+	deleteWait = 100 * time.Millisecond
+	updateWait = time.Second
+)
+
+// waitForRuns waits until every registered guard that is inside a run now
+// has left it, or until maxWait has passed, and then reclaims. Once those
+// runs have ended, every slot retired so far is free: its snapshot holds
+// only guards that were inside a run then, and any of them still inside the
+// same run is inside it now. Only the Go API waits; a runner never does (it
+// might wait for its own guard).
+func (m *Map) waitForRuns(maxWait time.Duration) {
+	type inside struct {
+		g   *Guard
+		seq uint64
+	}
+	h := m.h
+	h.mu.Lock()
+	var snap []inside
+	for _, g := range h.guards {
+		if seq := g.seq.Load(); seq&1 == 1 {
+			snap = append(snap, inside{g, seq})
+		}
+	}
+	h.mu.Unlock()
+	deadline := time.Now().Add(maxWait)
+	for _, s := range snap {
+		for spin := 0; s.g.seq.Load() == s.seq; spin++ {
+			if time.Now().After(deadline) {
+				return
+			}
+			if spin < 64 {
+				runtime.Gosched()
+			} else {
+				time.Sleep(20 * time.Microsecond)
+			}
+		}
+	}
+	h.mu.Lock()
+	m.reclaimLocked()
+	h.mu.Unlock()
+}
+
+// throttleDeletes keeps user space from retiring more than half the spare
+// slots: past that, a Go API delete waits for the runs in progress to end,
+// so that programs inserting during a run still find free slots.
+func (m *Map) throttleDeletes() {
+	h := m.h
+	h.mu.Lock()
+	n := len(h.retired)
+	h.mu.Unlock()
+	if uint32(n) >= (m.nslots-m.maxEntries)/2 {
+		m.waitForRuns(deleteWait)
+	}
+}

@@ -1,0 +1,155 @@
+package maps
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// hashState is what a hash map's writers share besides the bucket locks.
+// mu guards every field but live and unused, which are atomic so that Len
+// and iterators read them without it. Lock order: mu, then a bucket lock;
+// never mu while holding a bucket lock.
+type hashState struct {
+	mu       sync.Mutex
+	count    uint32        // entries live or being inserted, held to max_entries
+	live     atomic.Int64  // entries linked into a chain
+	unused   atomic.Uint32 // slots [unused, NumSlots) were never used
+	freeHead uint32        // free list threaded through SlotHeader.Next, index+1, 0 = empty
+	hand     uint32        // LRU clock hand
+
+	guards []*Guard
+	// retired are deleted slots that registered guards might still point
+	// into; retired[i]'s snapshot is snapGuards/snapSeqs[first:first+n].
+	retired    []retiredSlot
+	snapGuards []*Guard
+	snapSeqs   []uint64
+}
+
+type retiredSlot struct {
+	slot, first, n uint32
+}
+
+// allocSlot reserves a slot for a new entry: -E2BIG when a HASH map holds
+// max_entries entries (an LRU map evicts instead), -ENOMEM when every spare
+// slot is still retired.
+func (m *Map) allocSlot() (uint32, int64) {
+	h := m.h
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for h.count >= m.maxEntries {
+		if !m.lru {
+			return 0, codeE2BIG
+		}
+		if !m.evictLocked() {
+			return 0, codeENOMEM
+		}
+	}
+	idx, ok := m.popFreeLocked()
+	if !ok {
+		m.reclaimLocked()
+		idx, ok = m.popFreeLocked()
+	}
+	if !ok {
+		return 0, codeENOMEM
+	}
+	h.count++
+	return idx, 0
+}
+
+// releaseSlot returns a reserved slot that was never linked: no reader can
+// have seen it, so it is free at once.
+func (m *Map) releaseSlot(idx uint32) {
+	m.h.mu.Lock()
+	m.h.count--
+	m.pushFreeLocked(idx)
+	m.h.mu.Unlock()
+}
+
+func (m *Map) popFreeLocked() (uint32, bool) {
+	h := m.h
+	if h.freeHead != 0 {
+		idx := h.freeHead - 1
+		h.freeHead = atomic.LoadUint32(&m.slot(idx).Next)
+		return idx, true
+	}
+	if u := h.unused.Load(); u < m.nslots {
+		h.unused.Store(u + 1)
+		return u, true
+	}
+	return 0, false
+}
+
+func (m *Map) pushFreeLocked(idx uint32) {
+	s := m.slot(idx)
+	atomic.StoreUint32(&s.State, SlotFree)
+	atomic.StoreUint32(&s.Next, m.h.freeHead)
+	m.h.freeHead = idx + 1
+}
+
+// retire takes an unlinked slot out of the entry count and frees it once no
+// runner can hold a pointer into it.
+func (m *Map) retire(idx uint32) {
+	m.h.mu.Lock()
+	m.retireLocked(idx)
+	m.h.mu.Unlock()
+}
+
+// retireLocked snapshots the sequence numbers of the registered guards that
+// are inside a run. Guards are entered with an atomic add and the slot was
+// unlinked with an atomic store before this load: a runner that entered
+// after the snapshot read the bucket after the unlink and cannot reach the
+// slot. If no guard is inside a run, the slot is free now.
+func (m *Map) retireLocked(idx uint32) {
+	h := m.h
+	h.count--
+	first := len(h.snapGuards)
+	for _, g := range h.guards {
+		if seq := g.seq.Load(); seq&1 == 1 {
+			h.snapGuards = append(h.snapGuards, g)
+			h.snapSeqs = append(h.snapSeqs, seq)
+		}
+	}
+	n := len(h.snapGuards) - first
+	if n == 0 {
+		m.pushFreeLocked(idx)
+		return
+	}
+	h.retired = append(h.retired, retiredSlot{slot: idx, first: uint32(first), n: uint32(n)})
+}
+
+// reclaimLocked frees the retired slots whose snapshot guards have all moved
+// on (left the run they were in), and compacts the rest. Slots are pushed
+// newest first, so the free list hands out the longest-retired slot first.
+func (m *Map) reclaimLocked() {
+	h := m.h
+	const reclaimed = ^uint32(0)
+	for i := len(h.retired) - 1; i >= 0; i-- {
+		r := &h.retired[i]
+		if graceOver(h.snapGuards[r.first:r.first+r.n], h.snapSeqs[r.first:r.first+r.n]) {
+			m.pushFreeLocked(r.slot)
+			r.slot = reclaimed
+		}
+	}
+	kept, w := h.retired[:0], uint32(0)
+	for _, r := range h.retired {
+		if r.slot == reclaimed {
+			continue
+		}
+		copy(h.snapGuards[w:], h.snapGuards[r.first:r.first+r.n])
+		copy(h.snapSeqs[w:], h.snapSeqs[r.first:r.first+r.n])
+		r.first = w
+		w += r.n
+		kept = append(kept, r)
+	}
+	clear(h.snapGuards[w:]) // let unregistered guards be collected
+	h.snapGuards, h.snapSeqs, h.retired = h.snapGuards[:w], h.snapSeqs[:w], kept
+}
+
+func graceOver(guards []*Guard, seqs []uint64) bool {
+	for i, g := range guards {
+		if g.seq.Load() == seqs[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,17 @@
+package program
+
+import "github.com/cilium/ebpf"
+
+// MapType is the kernel's BPF_MAP_TYPE number (cilium/ebpf's names: ebpf.Hash, ebpf.Array, ebpf.PerCPUHash, ebpf.PerCPUArray, ebpf.LRUHash, ebpf.StackTrace, ebpf.PerfEventArray, ...).
+type MapType = ebpf.MapType
+
+// MapSpec describes a map as a program declares it.
+type MapSpec struct {
+	Name       string
+	Type       MapType
+	KeySize    uint32
+	ValueSize  uint32
+	MaxEntries uint32
+	Flags      uint32
+	InnerMap   *MapSpec // maps of maps
+}
