@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -83,6 +84,9 @@ func parseMonitorFlags(args []string, stderr io.Writer) (*monitorFlags, error) {
 		if _, err := report.ParseGrouping(f.by); err != nil {
 			return nil, err
 		}
+	}
+	if !slices.Contains(monitor.Engines, f.engine) && f.engine != "jit" && f.engine != "kernel" {
+		return nil, fmt.Errorf("unknown engine %q (engines: %s)", f.engine, strings.Join(monitor.Engines, ", "))
 	}
 	return &f, nil
 }

@@ -1,0 +1,226 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/dropmon/dropmon/internal/testutil"
+)
+
+func TestParseMonitorFlags(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string
+		check   func(*monitorFlags) bool
+	}{
+		{name: "defaults", args: nil, check: func(f *monitorFlags) bool {
+			return f.interval == time.Second && f.top == 10 && f.engine == "interp" && f.by == ""
+		}},
+		{name: "short flags", args: []string{"-i", "500ms", "-n", "3", "-c", "2", "-d", "1m"}, check: func(f *monitorFlags) bool {
+			return f.interval == 500*time.Millisecond && f.top == 3 && f.count == 2 && f.duration == time.Minute
+		}},
+		{name: "by reason", args: []string{"--by", "reason"}, check: func(f *monitorFlags) bool { return f.by == "reason" }},
+		{name: "zero interval", args: []string{"-i", "0s"}, wantErr: "must be positive"},
+		{name: "not a duration", args: []string{"-i", "5"}, wantErr: "invalid argument"},
+		{name: "negative top", args: []string{"-n", "-1"}, wantErr: "must not be negative"},
+		{name: "bad by", args: []string{"--by", "cpu"}, wantErr: "want location, reason or location,reason"},
+		{name: "unknown engine", args: []string{"--engine", "fast"}, wantErr: `unknown engine "fast"`},
+		{name: "stray argument", args: []string{"now"}, wantErr: "unexpected argument"},
+		{name: "unknown flag", args: []string{"--colour"}, wantErr: "unknown flag"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			f, err := parseMonitorFlags(tt.args, &stderr)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tt.check(f) {
+				t.Fatalf("flags = %+v", f)
+			}
+		})
+	}
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := dispatch([]string{"--help"}, nil, &stdout, &stderr); code != 0 {
+		t.Fatalf("--help exited %d", code)
+	}
+	for _, want := range []string{"--interval", "--engine", "Examples:", "exec"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("--help lacks %q:\n%s", want, stderr.String())
+		}
+	}
+	stdout.Reset()
+	if code := dispatch([]string{"--version"}, nil, &stdout, &stderr); code != 0 || !strings.HasPrefix(stdout.String(), "dropmon ") {
+		t.Fatalf("--version: exit %d, %q", code, stdout.String())
+	}
+	if code := dispatch([]string{"frobnicate"}, nil, &stdout, &stderr); code != 2 {
+		t.Fatalf("unknown command exited %d", code)
+	}
+}
+
+// TestMonitorEndToEnd runs the built binary as a user would: it waits for
+// the watching line, makes N drops, stops dropmon with SIGINT and reads the
+// final summary.
+func TestMonitorEndToEnd(t *testing.T) {
+	const n = 1000
+	bin := buildDropmon(t)
+	cmd := exec.Command(bin, "--interval", "500ms")
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	stderrPipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+
+	lines := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(stderrPipe)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var stderrText strings.Builder
+	watching := false
+	timeout := time.After(20 * time.Second)
+	for !watching {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				cmd.Wait()
+				testutil.Privileged(t, privilegeError(stderrText.String()))
+				t.Fatalf("dropmon exited before watching:\n%s", stderrText.String())
+			}
+			stderrText.WriteString(line + "\n")
+			watching = strings.HasPrefix(line, "watching skb:kfree_skb on ")
+		case <-timeout:
+			t.Fatalf("no watching line within 20s:\n%s", stderrText.String())
+		}
+	}
+	sendDatagrams(t, n)
+	time.Sleep(600 * time.Millisecond) // at least one interval report
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	for line := range lines {
+		stderrText.WriteString(line + "\n")
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("dropmon: %v\nstderr:\n%s", err, stderrText.String())
+	}
+	out := stdout.String()
+	_, summary, ok := strings.Cut(out, "summary: ")
+	if !ok {
+		t.Fatalf("no summary in output:\n%s", out)
+	}
+	found := false
+	for _, line := range strings.Split(summary, "\n") {
+		fields := strings.Fields(line)
+		if len(fields) >= 5 && strings.HasPrefix(fields[3], "__udp4_lib_rcv+0x") && fields[4] == "NO_SOCKET" {
+			total, err := strconv.Atoi(fields[1])
+			if err != nil {
+				t.Fatalf("bad total in %q", line)
+			}
+			if total < n {
+				t.Errorf("summary counts %d drops at %s, want at least %d", total, fields[3], n)
+			}
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("summary has no __udp4_lib_rcv NO_SOCKET row:\n%s", out)
+	}
+	if !strings.Contains(out, "drops: ") {
+		t.Errorf("no interval report before the summary:\n%s", out)
+	}
+}
+
+// privilegeError turns dropmon's one-line complaint about privileges into
+// an error that testutil.Privileged recognises.
+func privilegeError(stderr string) error {
+	if strings.Contains(stderr, "permission denied") || strings.Contains(stderr, "operation not permitted") {
+		return &os.PathError{Op: "dropmon", Path: "", Err: os.ErrPermission}
+	}
+	return nil
+}
+
+func sendDatagrams(t *testing.T, n int) {
+	t.Helper()
+	probe, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := probe.LocalAddr().(*net.UDPAddr)
+	probe.Close()
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for i := 0; i < n; i++ {
+		if _, err := conn.WriteToUDP([]byte("dropmon"), closed); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestMonitorWithoutPrivileges: as an unprivileged user dropmon says what
+// is wrong in one line and exits 1. As root the test drops to nobody.
+func TestMonitorWithoutPrivileges(t *testing.T) {
+	bin := buildDropmon(t)
+	cmd := exec.Command(bin, "--count", "1")
+	if os.Geteuid() == 0 {
+		if err := os.Chmod(bin, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		// t.TempDir makes its folders private; open the ones below the
+		// system's temporary folder, and only those, so nobody can run it.
+		for dir := filepath.Dir(bin); strings.HasPrefix(dir, os.TempDir()+"/"); dir = filepath.Dir(dir) {
+			if err := os.Chmod(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		if err == nil && os.Geteuid() != 0 {
+			t.Skip("this user may watch kernel drops; nothing to test")
+		}
+		t.Fatalf("exit: %v, want status 1\nstderr: %s", err, stderr.String())
+	}
+	msg := strings.TrimSpace(stderr.String())
+	if strings.Count(msg, "\n") != 0 || !strings.HasPrefix(msg, "dropmon: ") || strings.Contains(msg, "goroutine") {
+		t.Fatalf("want one line starting with dropmon:, got:\n%s", msg)
+	}
+	if !strings.Contains(msg, "root") {
+		t.Errorf("message does not say to run as root: %s", msg)
+	}
+}
