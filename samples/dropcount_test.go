@@ -10,17 +10,14 @@ import (
 	"github.com/dropmon/dropmon/samples"
 	"github.com/dropmon/dropmon/tracepoint"
 	"github.com/dropmon/dropmon/userspacevm"
+	"github.com/dropmon/dropmon/verifier"
 )
 
 // record builds a raw kfree_skb record for format f with the given
 // location and reason (where the format has one).
 func record(t *testing.T, f *tracepoint.Format, location uint64, reason uint32) []byte {
 	t.Helper()
-	size := 0
-	for _, fld := range f.Fields {
-		size = max(size, fld.Offset+fld.Size)
-	}
-	raw := make([]byte, size+4) // perf pads raw data; the program must not care
+	raw := make([]byte, f.Size()+4) // perf pads raw data; the program must not care
 	loc, err := f.Field("location")
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +50,14 @@ func TestDropCounterOnInterpreter(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			prep, err := userspacevm.Prepare(prog, nil)
+			v, err := verifier.Verify(prog, &verifier.Options{ContextSize: f.Size()})
+			if err != nil {
+				t.Fatalf("verify: %+v", err)
+			}
+			if v.MaxCtxOffset > f.Size() {
+				t.Fatalf("reads up to %d, past the record of %d", v.MaxCtxOffset, f.Size())
+			}
+			prep, err := userspacevm.PrepareVerified(v, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -369,3 +369,14 @@ var cTypeSizes = map[string]int{
 	"long": 8, "unsigned long": 8, "u64": 8, "s64": 8, "__u64": 8, "__s64": 8,
 	"long long": 8, "unsigned long long": 8,
 }
+
+// Size returns the size of a record's fixed part: the end of the last
+// field. Dynamic (__data_loc) payloads follow it; perf pads raw records to
+// 8 bytes, so a record is at least this long.
+func (f *Format) Size() int {
+	n := 0
+	for _, fld := range f.Fields {
+		n = max(n, fld.Offset+fld.Size)
+	}
+	return n
+}

@@ -147,7 +147,7 @@ func BenchmarkInterp(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer p.Close()
-			it, err := NewInterpreter(p, nil)
+			it, err := NewInterpreter(p, &InterpOptions{RunUnverified: true})
 			if err != nil {
 				b.Fatal(err)
 			}

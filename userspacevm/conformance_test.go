@@ -14,6 +14,7 @@ import (
 
 	"github.com/dropmon/dropmon/internal/testutil"
 	"github.com/dropmon/dropmon/userspacevm/program"
+	"github.com/dropmon/dropmon/verifier"
 )
 
 // conformanceCase is one .data file of the bpf_conformance suite: the
@@ -106,7 +107,13 @@ func TestConformanceData(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p, err := Prepare(&program.Program{Name: c.name, Type: program.Conformance, Insns: insns}, &LoadOptions{Helpers: helpers})
+			// Verified as the conformance type first, as dropmon exec does.
+			prog := &program.Program{Name: c.name, Type: program.Conformance, Insns: insns}
+			v, err := verifier.Verify(prog, &verifier.Options{ContextSize: len(c.mem)})
+			if err != nil {
+				t.Fatalf("verify: %v", err)
+			}
+			p, err := PrepareVerified(v, &LoadOptions{Helpers: helpers})
 			if err != nil {
 				t.Fatal(err)
 			}

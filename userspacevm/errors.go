@@ -18,6 +18,10 @@ var (
 	// is program.ErrInvalid.
 	ErrInvalid = program.ErrInvalid
 
+	// ErrNotVerified refuses a program that no verifier accepted: engines
+	// run what verifier.Verify returned, through PrepareVerified.
+	ErrNotVerified = errors.New("program not verified (verify it with verifier.Verify and load it with PrepareVerified)")
+
 	// ErrInsnLimit ends a run that executed more instructions than its
 	// budget (InterpOptions.MaxInsns): an unverified program's endless
 	// loop, say.

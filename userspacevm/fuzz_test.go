@@ -48,7 +48,7 @@ func fuzzRun(t *testing.T, prog *program.Program, mem []byte) {
 		return
 	}
 	defer p.Close()
-	it, err := NewInterpreter(p, &InterpOptions{MaxInsns: 1 << 12})
+	it, err := NewInterpreter(p, &InterpOptions{MaxInsns: 1 << 12, RunUnverified: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,11 @@ type InterpOptions struct {
 	// MaxInsns bounds the instructions one run executes; a run that would
 	// execute more ends with ErrInsnLimit. 0 means DefaultMaxInsns.
 	MaxInsns uint64
+	// RunUnverified lets the interpreter run a program that no verifier
+	// has accepted (Prepare instead of PrepareVerified), relying on checked
+	// mode alone. It exists for tests and fuzzing of the interpreter
+	// itself; programs from users must go through the verifier.
+	RunUnverified bool
 }
 
 // Interpreter runs a Prepared program one instruction at a time, in checked
@@ -64,6 +69,9 @@ func NewInterpreter(p *Prepared, opts *InterpOptions) (*Interpreter, error) {
 	}
 	if err := checkPrepared(p); err != nil {
 		return nil, err
+	}
+	if p.Verified == nil && !opts.RunUnverified {
+		return nil, fmt.Errorf("interpreter: program %s: %w", progName(p.Program), ErrNotVerified)
 	}
 	st, err := newStack()
 	if err != nil {

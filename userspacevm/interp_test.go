@@ -20,6 +20,10 @@ func runInsns(t *testing.T, typ program.Type, insns asm.Instructions, ctx []byte
 		t.Fatalf("prepare: %v", err)
 	}
 	t.Cleanup(func() { p.Close() })
+	if opts == nil {
+		opts = &InterpOptions{}
+	}
+	opts.RunUnverified = true // these tests exercise checked mode itself
 	it, err := NewInterpreter(p, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -237,7 +241,7 @@ func TestInterpClosed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	var e Engine = Interp{}
+	var e Engine = Interp{Options: InterpOptions{RunUnverified: true}}
 	r, err := e.Load(p)
 	if err != nil {
 		t.Fatal(err)
@@ -253,6 +257,17 @@ func TestInterpClosed(t *testing.T) {
 	}
 }
 
+func TestNewInterpreterNeedsVerified(t *testing.T) {
+	p, err := Prepare(&program.Program{Type: program.Conformance, Insns: asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if _, err := NewInterpreter(p, nil); !errors.Is(err, ErrNotVerified) {
+		t.Fatalf("unverified program: %v, want ErrNotVerified", err)
+	}
+}
+
 func TestNewInterpreterNeedsPrepare(t *testing.T) {
 	for name, p := range map[string]*Prepared{
 		"nil":   nil,
@@ -262,7 +277,7 @@ func TestNewInterpreterNeedsPrepare(t *testing.T) {
 		"unresolved map load": {Program: &program.Program{}, Insns: []program.Insn{
 			{Op: program.LdMapFD}, {Op: program.LdDWHi}, {Op: program.Exit}}},
 	} {
-		if _, err := NewInterpreter(p, nil); !errors.Is(err, ErrInvalid) {
+		if _, err := NewInterpreter(p, &InterpOptions{RunUnverified: true}); !errors.Is(err, ErrInvalid) {
 			t.Errorf("%s: %v, want ErrInvalid", name, err)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/dropmon/dropmon/userspacevm/maps"
 	"github.com/dropmon/dropmon/userspacevm/program"
+	"github.com/dropmon/dropmon/verifier"
 )
 
 // LoadOptions tune Prepare. The zero value (or nil) creates the program's
@@ -40,6 +41,10 @@ type Prepared struct {
 	Maps []*maps.Map
 	// HasHashMaps says runners must bracket runs with a maps.Guard.
 	HasHashMaps bool
+	// Verified is the verifier's result when the program came through
+	// PrepareVerified; nil for Prepare. Engines run only verified programs
+	// unless told otherwise for tests.
+	Verified *verifier.Verified
 
 	helpers []HelperFunc // by helper number; nil where the program makes no call
 	ownMaps bool
@@ -75,6 +80,21 @@ func Prepare(prog *program.Program, opts *LoadOptions) (_ *Prepared, err error) 
 	if err := p.resolveCalls(opts.Helpers); err != nil {
 		return nil, fmt.Errorf("load program %s: %w", progName(prog), err)
 	}
+	return p, nil
+}
+
+// PrepareVerified is Prepare for a program the verifier accepted: what
+// engines run. Verify first with the program's context size (for a
+// tracepoint, the record size of its format).
+func PrepareVerified(v *verifier.Verified, opts *LoadOptions) (*Prepared, error) {
+	if v == nil || v.Program == nil {
+		return nil, fmt.Errorf("load verified program: %w: nothing verified", ErrInvalid)
+	}
+	p, err := Prepare(v.Program, opts)
+	if err != nil {
+		return nil, err
+	}
+	p.Verified = v
 	return p, nil
 }
 

@@ -76,7 +76,7 @@ func TestMapValueLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	it, err := NewInterpreter(p, nil)
+	it, err := NewInterpreter(p, &InterpOptions{RunUnverified: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestMapValueLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p2.Close()
-	it2, err := NewInterpreter(p2, nil)
+	it2, err := NewInterpreter(p2, &InterpOptions{RunUnverified: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestHelperFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	it, err := NewInterpreter(p, nil)
+	it, err := NewInterpreter(p, &InterpOptions{RunUnverified: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +171,7 @@ func TestSharedMaps(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer p.Close()
-		it, err := NewInterpreter(p, nil)
+		it, err := NewInterpreter(p, &InterpOptions{RunUnverified: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -225,7 +225,7 @@ func TestRunAllocs(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer p.Close()
-			it, err := NewInterpreter(p, nil)
+			it, err := NewInterpreter(p, &InterpOptions{RunUnverified: true})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dropmon/dropmon/userspacevm"
 	"github.com/dropmon/dropmon/userspacevm/program"
+	"github.com/dropmon/dropmon/verifier"
 )
 
 // runExec is `dropmon exec [--engine interp|jit] [MEM_HEX]`: the
@@ -72,7 +73,13 @@ func execProgram(engineName string, maxInsns uint64, progHex io.Reader, memHex s
 		return 0, err
 	}
 	prog := &program.Program{Name: "exec", Type: program.Conformance, Insns: insns}
-	p, err := userspacevm.Prepare(prog, &userspacevm.LoadOptions{Helpers: conformanceHelpers()})
+	// Every program is verified, as the conformance type (R1 = the memory,
+	// R2 = its length), before any engine runs it.
+	v, err := verifier.Verify(prog, &verifier.Options{ContextSize: len(mem)})
+	if err != nil {
+		return 0, err
+	}
+	p, err := userspacevm.PrepareVerified(v, &userspacevm.LoadOptions{Helpers: conformanceHelpers()})
 	if err != nil {
 		return 0, err
 	}

@@ -24,6 +24,7 @@ type command struct {
 
 var commands = []command{
 	{"exec", "run a program given as hex bytecode on stdin (the bpf_conformance plugin protocol)", runExec},
+	{"verify", "check a program (ELF object or JSON description) with dropmon's verifier", runVerify},
 }
 
 func main() {

@@ -14,6 +14,7 @@ import (
 	"github.com/dropmon/dropmon/tracepoint"
 	"github.com/dropmon/dropmon/userspacevm"
 	"github.com/dropmon/dropmon/userspacevm/maps"
+	"github.com/dropmon/dropmon/verifier"
 )
 
 // DefaultMaxEntries is the size of the drop counter's map: distinct
@@ -89,7 +90,13 @@ func Start(cfg Config) (_ *Monitor, err error) {
 			m.Close()
 		}
 	}()
-	if m.prep, err = userspacevm.Prepare(prog, nil); err != nil {
+	// The drop counter is verified against this kernel's record size; the
+	// engines run only what the verifier accepted.
+	v, err := verifier.Verify(prog, &verifier.Options{ContextSize: format.Size()})
+	if err != nil {
+		return nil, fmt.Errorf("verify the drop counter: %w", err)
+	}
+	if m.prep, err = userspacevm.PrepareVerified(v, nil); err != nil {
 		return nil, err
 	}
 	m.counts = m.prep.Maps[0]

@@ -24,6 +24,17 @@ const (
 	ArgConstSizeOrZero                // ARG_CONST_SIZE_OR_ZERO: the same, may be 0
 	ArgPtrToCtx                       // ARG_PTR_TO_CTX: the program's context, unmodified
 	ArgAnything                       // ARG_ANYTHING: any initialised value
+	// ArgConstAllocSizeOrZero (ARG_CONST_ALLOC_SIZE_OR_ZERO): a constant
+	// size, possibly 0, of memory the helper allocates; the pointer the
+	// helper returns (RetPtrToMemOrNull) has that size. bpf_ringbuf_reserve's
+	// second argument.
+	ArgConstAllocSizeOrZero
+	// ArgPtrToAllocMem: memory a RetPtrToMemOrNull helper returned, passed
+	// back unmodified (offset 0) to be released, once, on every path. The
+	// kernel's ARG_PTR_TO_ALLOC_MEM, today ARG_PTR_TO_MEM | MEM_RINGBUF |
+	// OBJ_RELEASE: bpf_ringbuf_submit's and bpf_ringbuf_discard's first
+	// argument.
+	ArgPtrToAllocMem
 
 	// ArgReadOnly (the kernel's MEM_RDONLY) marks memory the helper only
 	// reads, so read-only memory such as a tracepoint record may be passed.
@@ -45,6 +56,9 @@ var argNames = [...]string{
 	ArgConstSizeOrZero: "ARG_CONST_SIZE_OR_ZERO",
 	ArgPtrToCtx:        "ARG_PTR_TO_CTX",
 	ArgAnything:        "ARG_ANYTHING",
+
+	ArgConstAllocSizeOrZero: "ARG_CONST_ALLOC_SIZE_OR_ZERO",
+	ArgPtrToAllocMem:        "ARG_PTR_TO_ALLOC_MEM",
 }
 
 // Base returns the kind without flags.
@@ -102,6 +116,33 @@ type HelperProto struct {
 	Args    [5]ArgType
 	GPLOnly bool   // callable only from programs with a GPL-compatible licence
 	Types   []Type // program types that may call it
+	// Priv is the capability the loader needs beyond loading the program
+	// type at all, as bpf_base_func_proto tiers its helpers.
+	Priv Privilege
+}
+
+// Privilege is a capability tier of bpf_base_func_proto
+// (kernel/bpf/helpers.c): helpers every program may call, those that need
+// CAP_BPF, and those that need CAP_PERFMON. Tracing program types need
+// CAP_PERFMON to be loaded at all, so for them the tier changes nothing.
+type Privilege uint8
+
+const (
+	PrivNone    Privilege = iota // any loader, unprivileged included
+	PrivBPF                      // bpf_capable(): CAP_BPF (bpf_jiffies64, ...)
+	PrivPerfmon                  // perfmon_capable(): CAP_PERFMON (trace_printk, probe_read_kernel, ...)
+)
+
+func (p Privilege) String() string {
+	switch p {
+	case PrivNone:
+		return "none"
+	case PrivBPF:
+		return "CAP_BPF"
+	case PrivPerfmon:
+		return "CAP_PERFMON"
+	}
+	return fmt.Sprintf("Privilege(%d)", uint8(p))
 }
 
 // Name returns the helper's kernel name ("bpf_map_lookup_elem").
