@@ -2,7 +2,6 @@ package samples_test
 
 import (
 	"errors"
-	"net"
 	"testing"
 
 	"github.com/cilium/ebpf"
@@ -13,28 +12,6 @@ import (
 	"github.com/dropmon/dropmon/tracepoint"
 	"github.com/dropmon/dropmon/userspacevm/program"
 )
-
-// sendToClosedPort sends n UDP datagrams to a port on 127.0.0.1 where
-// nothing listens: n drops with reason NO_SOCKET in __udp4_lib_rcv.
-func sendToClosedPort(t *testing.T, n int) {
-	t.Helper()
-	probe, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := probe.LocalAddr().(*net.UDPAddr)
-	probe.Close()
-	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	for i := 0; i < n; i++ {
-		if _, err := conn.WriteToUDP([]byte("dropmon"), closed); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
 
 // kernelSpec turns a program into a cilium/ebpf collection spec.
 func kernelSpec(p *program.Program) *ebpf.CollectionSpec {
@@ -74,7 +51,7 @@ func TestDropCounterInKernel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sendToClosedPort(t, n)
+	testutil.SendToClosedPort(t, n)
 	tp.Close()
 
 	noSocket := uint32(0)

@@ -2,7 +2,6 @@ package tracepoint_test
 
 import (
 	"errors"
-	"net"
 	"os"
 	"strings"
 	"testing"
@@ -12,33 +11,6 @@ import (
 	"github.com/dropmon/dropmon/perfring"
 	"github.com/dropmon/dropmon/tracepoint"
 )
-
-// sendToClosedPort sends n UDP datagrams from this process to a port on
-// 127.0.0.1 where nothing listens. Each is freed by the kernel with reason
-// NO_SOCKET in __udp4_lib_rcv, in the softirq that the send itself runs, so
-// the sample's pid is this process.
-func sendToClosedPort(t *testing.T, n int) {
-	t.Helper()
-	probe, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := probe.LocalAddr().(*net.UDPAddr)
-	probe.Close()
-
-	// An unconnected socket: ICMP port-unreachable answers do not fail later sends.
-	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	payload := []byte("dropmon test datagram")
-	for i := 0; i < n; i++ {
-		if _, err := conn.WriteToUDP(payload, closed); err != nil {
-			t.Fatalf("send datagram %d: %v", i, err)
-		}
-	}
-}
 
 func reasonCode(t *testing.T, f *tracepoint.Format, name string) uint64 {
 	t.Helper()
@@ -78,7 +50,7 @@ func TestKfreeSkbExactCount(t *testing.T) {
 	if err := ev.Enable(); err != nil {
 		t.Fatal(err)
 	}
-	sendToClosedPort(t, n)
+	testutil.SendToClosedPort(t, n)
 	if err := ev.Disable(); err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +112,7 @@ func TestKfreeSkbPerCPUReaders(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	sendToClosedPort(t, n)
+	testutil.SendToClosedPort(t, n)
 	ev.Disable()
 
 	pid := uint32(os.Getpid())

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -121,7 +120,7 @@ func TestMonitorEndToEnd(t *testing.T) {
 			t.Fatalf("no watching line within 20s:\n%s", stderrText.String())
 		}
 	}
-	sendDatagrams(t, n)
+	testutil.SendToClosedPort(t, n)
 	time.Sleep(600 * time.Millisecond) // at least one interval report
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
@@ -166,26 +165,6 @@ func privilegeError(stderr string) error {
 		return &os.PathError{Op: "dropmon", Path: "", Err: os.ErrPermission}
 	}
 	return nil
-}
-
-func sendDatagrams(t *testing.T, n int) {
-	t.Helper()
-	probe, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := probe.LocalAddr().(*net.UDPAddr)
-	probe.Close()
-	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	for i := 0; i < n; i++ {
-		if _, err := conn.WriteToUDP([]byte("dropmon"), closed); err != nil {
-			t.Fatal(err)
-		}
-	}
 }
 
 // TestMonitorWithoutPrivileges: as an unprivileged user dropmon says what

@@ -1,7 +1,6 @@
 package monitor_test
 
 import (
-	"net"
 	"os"
 	"strings"
 	"testing"
@@ -10,29 +9,6 @@ import (
 	"github.com/dropmon/dropmon/internal/testutil"
 	"github.com/dropmon/dropmon/symbolize"
 )
-
-// sendToClosedPort sends n UDP datagrams to a port on 127.0.0.1 where
-// nothing listens: n drops with reason NO_SOCKET in __udp4_lib_rcv, freed
-// in the softirq that the send runs, so the sample's pid is this process.
-func sendToClosedPort(t *testing.T, n int) {
-	t.Helper()
-	probe, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := probe.LocalAddr().(*net.UDPAddr)
-	probe.Close()
-	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	for i := 0; i < n; i++ {
-		if _, err := conn.WriteToUDP([]byte("dropmon"), closed); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
 
 // TestMonitorExactCount runs the whole data path (tracepoint, per-CPU
 // rings, the drop counter on the interpreter, its hash map) filtered on
@@ -45,7 +21,7 @@ func TestMonitorExactCount(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	sendToClosedPort(t, n)
+	testutil.SendToClosedPort(t, n)
 	if err := m.Stop(); err != nil {
 		t.Fatal(err)
 	}
