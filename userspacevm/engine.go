@@ -99,3 +99,15 @@ func ctxRegion(r *Region, ctx []byte) {
 	r.Base, r.Start = base, uint64(uintptr(base))
 	r.End = r.Start + uint64(len(ctx))
 }
+
+// RunMemory is the memory a runner of p over stackMem may touch, as helpers
+// see it through Call.Mem: region 0 is the context (point it at each run's
+// bytes with SetContext), then the stack, then each map's values. Engines
+// other than the interpreter (the JIT) build theirs with it.
+func RunMemory(p *Prepared, stackMem []byte) Memory {
+	return runMemory(p, &stack{mem: stackMem})
+}
+
+// SetContext points region 0 of a memory made by RunMemory at one run's
+// bytes; nil forgets them.
+func (m *Memory) SetContext(ctx []byte) { ctxRegion(&m.Regions[0], ctx) }

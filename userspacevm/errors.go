@@ -22,6 +22,10 @@ var (
 	// run what verifier.Verify returned, through PrepareVerified.
 	ErrNotVerified = errors.New("program not verified (verify it with verifier.Verify and load it with PrepareVerified)")
 
+	// ErrShortContext refuses a run over a context shorter than what the
+	// program was verified to read.
+	ErrShortContext = errors.New("context shorter than verified")
+
 	// ErrInsnLimit ends a run that executed more instructions than its
 	// budget (InterpOptions.MaxInsns): an unverified program's endless
 	// loop, say.

@@ -119,6 +119,9 @@ func (it *Interpreter) Run(ctx []byte, rc *RunContext) (uint64, error) {
 	if it.stack == nil {
 		return 0, errors.New("run: interpreter is closed")
 	}
+	if len(ctx) < it.prog.MinContext {
+		return 0, it.prog.CheckContext(ctx)
+	}
 	ctxRegion(&it.mem.Regions[0], ctx)
 	it.pkt = ctx
 	if rc == nil {

@@ -45,6 +45,9 @@ type Prepared struct {
 	// PrepareVerified; nil for Prepare. Engines run only verified programs
 	// unless told otherwise for tests.
 	Verified *verifier.Verified
+	// MinContext is how many bytes a run's context must have: what the
+	// verifier proved the program reads (CheckContext).
+	MinContext int
 
 	helpers []HelperFunc // by helper number; nil where the program makes no call
 	ownMaps bool
@@ -90,12 +93,48 @@ func PrepareVerified(v *verifier.Verified, opts *LoadOptions) (*Prepared, error)
 	if v == nil || v.Program == nil {
 		return nil, fmt.Errorf("load verified program: %w: nothing verified", ErrInvalid)
 	}
+	if err := checkContext(v); err != nil {
+		return nil, err
+	}
 	p, err := Prepare(v.Program, opts)
 	if err != nil {
 		return nil, err
 	}
 	p.Verified = v
+	p.MinContext = v.MaxCtxOffset
+	if v.Program.Type == program.Conformance {
+		p.MinContext = v.ContextSize
+	}
 	return p, nil
+}
+
+// CheckContext refuses a run over fewer bytes than the program was verified
+// to read: engines that trust the verifier (the JIT) read without checks.
+func (p *Prepared) CheckContext(ctx []byte) error {
+	if len(ctx) < p.MinContext {
+		return fmt.Errorf("run %s: context of %d bytes, but the program was verified to read %d: %w",
+			progName(p.Program), len(ctx), p.MinContext, ErrShortContext)
+	}
+	return nil
+}
+
+// checkContext refuses programs whose context the engines do not build.
+// Run hands a program the bytes it is given, read-only: a tracepoint record,
+// pt_regs, perf event data, the conformance type's memory, or a packet for
+// socket programs that read it with LD_ABS/LD_IND. Socket, tc and XDP
+// programs that read or write struct __sk_buff or xdp_md fields directly
+// would run over bytes that are not what the verifier proved.
+func checkContext(v *verifier.Verified) error {
+	switch v.Program.Type {
+	case program.Tracepoint, program.Kprobe, program.PerfEvent, program.RawTracepoint, program.Conformance:
+		return nil
+	case program.SocketFilter, program.SchedCLS, program.SchedACT:
+		if v.MaxCtxOffset == 0 && !v.CtxWrites {
+			return nil // the packet through LD_ABS/LD_IND only
+		}
+	}
+	return fmt.Errorf("load program %s: %s programs that access their context need struct __sk_buff or xdp_md, which the user-space engines do not build: %w",
+		progName(v.Program), v.Program.Type, ErrNotSupported)
 }
 
 func progName(prog *program.Program) string {

@@ -35,6 +35,7 @@ type env struct {
 	sinceCkpt    int // instructions since the last checkpoint
 	idGen        uint32
 	maxCtxOffset int
+	ctxWrites    bool
 
 	totalStates, curStates, peakStates, maxStatesPerInsn int
 

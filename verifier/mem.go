@@ -99,7 +99,15 @@ func (e *env) checkAtomic(pc int, in *program.Insn) error {
 		return err
 	}
 	if old.typ != Scalar {
-		old.setBoundedScalar(size)
+		// The slot held a spilled pointer. The fetch gives it back as
+		// that pointer, as a fill would; the slot now holds pointer
+		// arithmetic no one may read as a number without privileges.
+		if e.opts.Unprivileged {
+			return e.reject(pc, "attempt to corrupt spilled pointer on stack")
+		}
+		if size != 8 {
+			old.setBoundedScalar(size)
+		}
 	}
 	switch {
 	case cmpxchg:
@@ -260,6 +268,7 @@ func (e *env) ctxAccess(pc int, regno uint8, ptr *regState, off int32, size int,
 		return out, e.reject(pc, "invalid bpf_context access off=%d size=%d", off, size)
 	}
 	if write {
+		e.ctxWrites = true
 		return out, nil
 	}
 	e.maxCtxOffset = max(e.maxCtxOffset, int(off)+size)

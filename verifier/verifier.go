@@ -53,6 +53,12 @@ type Verified struct {
 	// MaxCtxOffset is the largest off+size of a context read, so that the
 	// attach code can check it against the record; 0 if none.
 	MaxCtxOffset int
+	// CtxWrites says the program writes its context (__sk_buff cb[],
+	// mark, ...), which only some program types may.
+	CtxWrites bool
+	// ContextSize is Options.ContextSize: for the conformance type, the
+	// length of the memory R1 points to, which every run must provide.
+	ContextSize int
 	// Log is the verifier log (the statistics line at level 0).
 	Log string
 }
@@ -155,6 +161,8 @@ func (env *env) verified() *Verified {
 		Processed:    env.processed,
 		StackDepth:   depths,
 		MaxCtxOffset: env.maxCtxOffset,
+		CtxWrites:    env.ctxWrites,
+		ContextSize:  env.opts.ContextSize,
 		Log:          env.log.String(),
 	}
 }

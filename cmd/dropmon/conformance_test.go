@@ -28,13 +28,13 @@ var summaryLine = regexp.MustCompile(`^(\d+) passed, (\d+) failed, (\d+) skipped
 
 // runConformance runs ../shared/conformance/run.py against `dropmon exec`
 // and returns the counts of its last line.
-func runConformance(t *testing.T, dir, bin string, args ...string) (passed, failed int) {
+func runConformance(t *testing.T, dir, bin, engine string, args ...string) (passed, failed int) {
 	t.Helper()
 	if _, err := exec.LookPath("python3"); err != nil {
 		t.Skip("python3 is not installed")
 	}
 	argv := append([]string{filepath.Join(dir, "run.py")}, args...)
-	argv = append(argv, "--", bin, "exec", "--engine", "interp")
+	argv = append(argv, "--", bin, "exec", "--engine", engine)
 	out, err := exec.Command("python3", argv...).CombinedOutput()
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	m := summaryLine.FindStringSubmatch(lines[len(lines)-1])
@@ -53,14 +53,16 @@ func TestConformance(t *testing.T) {
 	dir := testutil.SharedDir(t, "conformance")
 	bin := buildDropmon(t)
 
-	t.Run("tests", func(t *testing.T) {
-		passed, failed := runConformance(t, dir, bin)
-		if passed != 312 || failed != 0 {
-			t.Errorf("ISA v4: %d passed, %d failed; want 312 passed, 0 failed", passed, failed)
-		}
-	})
+	for _, engine := range []string{"interp", "jit"} {
+		t.Run("tests/"+engine, func(t *testing.T) {
+			passed, failed := runConformance(t, dir, bin, engine)
+			if passed != 312 || failed != 0 {
+				t.Errorf("ISA v4 on %s: %d passed, %d failed; want 312 passed, 0 failed", engine, passed, failed)
+			}
+		})
+	}
 	t.Run("negative", func(t *testing.T) {
-		passed, failed := runConformance(t, dir, bin, "--tests", filepath.Join(dir, "negative"), "--all")
+		passed, failed := runConformance(t, dir, bin, "interp", "--tests", filepath.Join(dir, "negative"), "--all")
 		if passed != 45 || failed != 0 {
 			t.Errorf("negative: %d rejected, %d accepted; want all 45 rejected", passed, failed)
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/cilium/ebpf/asm"
 	flag "github.com/spf13/pflag"
 
+	"github.com/dropmon/dropmon/jit"
 	"github.com/dropmon/dropmon/userspacevm"
 	"github.com/dropmon/dropmon/userspacevm/program"
 	"github.com/dropmon/dropmon/verifier"
@@ -97,7 +98,7 @@ func engineByName(name string, maxInsns uint64) (userspacevm.Engine, error) {
 	case "interp":
 		return userspacevm.Interp{Options: userspacevm.InterpOptions{MaxInsns: maxInsns}}, nil
 	case "jit":
-		return nil, fmt.Errorf("jit engine not available yet: %w", userspacevm.ErrNotSupported)
+		return jit.Engine{}, nil
 	}
 	return nil, fmt.Errorf("unknown engine %q (want interp or jit)", name)
 }

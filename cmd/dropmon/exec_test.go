@@ -26,7 +26,7 @@ func TestExec(t *testing.T) {
 		{name: "helper 5 returns r1", prog: "b7 01 00 00 09 00 00 00 85 00 00 00 05 00 00 00 95 00 00 00 00 00 00 00", wantOut: "9\n"},
 		{name: "interp by name", args: []string{"--engine", "interp"}, prog: "b7 00 00 00 00 00 00 00 95 00 00 00 00 00 00 00", wantOut: "0\n"},
 		{name: "verified first: R0 unset", prog: "95 00 00 00 00 00 00 00", wantCode: 1, wantErr: "insn 0: R0 !read_ok"},
-		{name: "jit not yet", args: []string{"--engine=jit"}, prog: "95 00 00 00 00 00 00 00", wantCode: 1, wantErr: "jit engine not available yet"},
+		{name: "jit by name", args: []string{"--engine=jit"}, prog: "b7 00 00 00 07 00 00 00 95 00 00 00 00 00 00 00", wantOut: "7\n"},
 		{name: "unknown engine", args: []string{"--engine", "kernel"}, prog: "95 00 00 00 00 00 00 00", wantCode: 1, wantErr: `unknown engine "kernel"`},
 		{name: "bad hex", prog: "9g", wantCode: 1, wantErr: "program: token 0"},
 		{name: "unused field", prog: "07 10 00 00 01 00 00 00 95 00 00 00 00 00 00 00", wantCode: 1,

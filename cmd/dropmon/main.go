@@ -25,6 +25,7 @@ type command struct {
 var commands = []command{
 	{"exec", "run a program given as hex bytecode on stdin (the bpf_conformance plugin protocol)", runExec},
 	{"verify", "check a program (ELF object or JSON description) with dropmon's verifier", runVerify},
+	{"disasm", "list a program's eBPF instructions and, with --jit, the x86-64 code the JIT makes of each", runDisasm},
 }
 
 func main() {

@@ -50,7 +50,7 @@ func parseMonitorFlags(args []string, stderr io.Writer) (*monitorFlags, error) {
 	fs.IntVarP(&f.top, "top", "n", 10, "rows per report (0: all)")
 	fs.DurationVarP(&f.duration, "duration", "d", 0, "stop after this long (0: until Ctrl-C)")
 	fs.IntVarP(&f.count, "count", "c", 0, "stop after this many reports (0: until Ctrl-C)")
-	fs.StringVar(&f.engine, "engine", "interp", "engine that runs the drop counter: "+strings.Join(monitor.Engines, ", "))
+	fs.StringVar(&f.engine, "engine", monitor.DefaultEngine(), "engine that runs the drop counter: "+strings.Join(monitor.Engines, ", ")+" (the interpreter is the fallback where the JIT cannot run)")
 	fs.StringVar(&f.by, "by", "", "group drops by location, reason or location,reason (default: location,reason where the kernel gives reasons)")
 	fs.BoolVar(&f.noSymbols, "no-symbols", false, "print raw addresses instead of symbol+0xoff [module]")
 	fs.BoolVar(&f.version, "version", false, "print the version and exit")
@@ -85,7 +85,7 @@ func parseMonitorFlags(args []string, stderr io.Writer) (*monitorFlags, error) {
 			return nil, err
 		}
 	}
-	if !slices.Contains(monitor.Engines, f.engine) && f.engine != "jit" && f.engine != "kernel" {
+	if !slices.Contains(monitor.Engines, f.engine) && f.engine != "kernel" {
 		return nil, fmt.Errorf("unknown engine %q (engines: %s)", f.engine, strings.Join(monitor.Engines, ", "))
 	}
 	return &f, nil
@@ -118,7 +118,11 @@ func monitorLoop(f *monitorFlags, stdout, stderr io.Writer) error {
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 
-	m, err := monitor.Start(monitor.Config{Engine: f.engine})
+	engine := f.engine
+	if engine == monitor.DefaultEngine() {
+		engine = "" // the default may fall back to the interpreter
+	}
+	m, err := monitor.Start(monitor.Config{Engine: engine})
 	if err != nil {
 		return err
 	}

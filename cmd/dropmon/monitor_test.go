@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dropmon/dropmon/internal/monitor"
 	"github.com/dropmon/dropmon/internal/testutil"
 )
 
@@ -24,7 +25,7 @@ func TestParseMonitorFlags(t *testing.T) {
 		check   func(*monitorFlags) bool
 	}{
 		{name: "defaults", args: nil, check: func(f *monitorFlags) bool {
-			return f.interval == time.Second && f.top == 10 && f.engine == "interp" && f.by == ""
+			return f.interval == time.Second && f.top == 10 && f.engine == monitor.DefaultEngine() && f.by == ""
 		}},
 		{name: "short flags", args: []string{"-i", "500ms", "-n", "3", "-c", "2", "-d", "1m"}, check: func(f *monitorFlags) bool {
 			return f.interval == 500*time.Millisecond && f.top == 3 && f.count == 2 && f.duration == time.Minute

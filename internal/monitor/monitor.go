@@ -5,10 +5,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
 	"github.com/dropmon/dropmon/internal/report"
+	"github.com/dropmon/dropmon/jit"
 	"github.com/dropmon/dropmon/perfring"
 	"github.com/dropmon/dropmon/samples"
 	"github.com/dropmon/dropmon/tracepoint"
@@ -23,7 +25,9 @@ const DefaultMaxEntries = 16384
 
 // Config says what to watch and how.
 type Config struct {
-	// Engine runs the drop counter: "interp" (the only one so far).
+	// Engine runs the drop counter: "jit" or "interp"; empty means
+	// DefaultEngine, with the interpreter as fallback where the JIT cannot
+	// run.
 	Engine string
 	// PID, when non-zero, keeps only records whose sample pid (the thread
 	// group id) is PID; others are not run.
@@ -35,7 +39,15 @@ type Config struct {
 }
 
 // Engines lists the engines Config.Engine accepts.
-var Engines = []string{"interp"}
+var Engines = []string{"jit", "interp"}
+
+// DefaultEngine is the JIT where it exists (amd64), else the interpreter.
+func DefaultEngine() string {
+	if runtime.GOARCH == "amd64" {
+		return "jit"
+	}
+	return "interp"
+}
 
 // Stats are the monitor's own counters, since start.
 type Stats struct {
@@ -66,8 +78,9 @@ type Monitor struct {
 // enables the event. Errors say what to do (privileges, tracefs, an unknown
 // engine).
 func Start(cfg Config) (_ *Monitor, err error) {
-	if cfg.Engine == "" {
-		cfg.Engine = "interp"
+	chosen := cfg.Engine != ""
+	if !chosen {
+		cfg.Engine = DefaultEngine()
 	}
 	engine, err := engineByName(cfg.Engine)
 	if err != nil {
@@ -111,8 +124,14 @@ func Start(cfg Config) (_ *Monitor, err error) {
 	m.cancel = cancel
 	for i, cpu := range m.event.CPUs() {
 		runner, err := engine.Load(m.prep)
+		if err != nil && i == 0 && !chosen && errors.Is(err, jit.ErrNotSupported) {
+			// No executable memory here (or no JIT for this machine):
+			// the interpreter is the portable fallback.
+			m.cfg.Engine, engine = "interp", userspacevm.Interp{}
+			runner, err = engine.Load(m.prep)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("load the drop counter on engine %s: %w", cfg.Engine, err)
+			return nil, fmt.Errorf("load the drop counter on engine %s: %w", m.cfg.Engine, err)
 		}
 		m.workers = append(m.workers, &worker{m: m, cpu: cpu, reader: readers[i], runner: runner})
 	}
@@ -130,7 +149,9 @@ func engineByName(name string) (userspacevm.Engine, error) {
 	switch name {
 	case "interp":
 		return userspacevm.Interp{}, nil
-	case "jit", "kernel":
+	case "jit":
+		return jit.Engine{}, nil
+	case "kernel":
 		return nil, fmt.Errorf("engine %q is not available yet (engines: %v)", name, Engines)
 	}
 	return nil, fmt.Errorf("unknown engine %q (engines: %v)", name, Engines)

@@ -14,8 +14,14 @@ import (
 // rings, the drop counter on the interpreter, its hash map) filtered on
 // this process, and checks the count is exactly what the test sent.
 func TestMonitorExactCount(t *testing.T) {
+	for _, engine := range monitor.Engines {
+		t.Run(engine, func(t *testing.T) { testExactCount(t, engine) })
+	}
+}
+
+func testExactCount(t *testing.T, engine string) {
 	const n = 1000
-	m, err := monitor.Start(monitor.Config{Engine: "interp", PID: uint32(os.Getpid())})
+	m, err := monitor.Start(monitor.Config{Engine: engine, PID: uint32(os.Getpid())})
 	testutil.Privileged(t, err)
 	if err != nil {
 		t.Fatal(err)
@@ -55,6 +61,9 @@ func TestMonitorExactCount(t *testing.T) {
 	if stats.Records != n {
 		t.Errorf("ran the program %d times, want %d", stats.Records, n)
 	}
+	if m.Engine() != engine {
+		t.Errorf("ran on engine %s, want %s", m.Engine(), engine)
+	}
 }
 
 func TestStartErrors(t *testing.T) {
@@ -64,7 +73,7 @@ func TestStartErrors(t *testing.T) {
 		wantErr string
 	}{
 		{name: "unknown engine", cfg: monitor.Config{Engine: "fast"}, wantErr: `unknown engine "fast"`},
-		{name: "engine not yet", cfg: monitor.Config{Engine: "jit"}, wantErr: "not available"},
+		{name: "engine not yet", cfg: monitor.Config{Engine: "kernel"}, wantErr: "not available"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

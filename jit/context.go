@@ -1,0 +1,80 @@
+//go:build amd64 && linux
+
+package jit
+
+import "unsafe"
+
+// jitContext is all the state of a run that is not in x86 registers. It
+// lives on the Go heap, owned by the runner (the Go heap does not move
+// objects), and holds no Go pointers, so machine code may write any field.
+// Its layout is the contract between Go and the generated code: every
+// offset the code uses is a named constant below, checked against
+// unsafe.Offsetof by TestContextOffsets (and the trampoline's #defines
+// against these constants).
+type jitContext struct {
+	savedBP  uint64 // the trampoline's: Go's RBP, R14, R15
+	savedR14 uint64
+	savedR15 uint64
+	resume   uint64 // where the entry stub jumps: slot 0's code, or after a helper exit
+	exit     uint64 // exitCode of the last return to the trampoline
+	helper   uint64 // the helper number of an exitHelper
+	pc       uint64 // the eBPF slot of the last exit to Go (for errors)
+	depth    uint64 // byte offset of the next free call frame in frames
+	pktData  uint64 // the run's bytes for LD_ABS/LD_IND
+	pktLen   uint64
+	cpu      uint64     // the run's CPU (RunContext.CPU), for per-CPU array lookups
+	regs     [11]uint64 // R0-R10, spilled at exits, loaded at entries
+	frames   [maxFrames]callFrame
+}
+
+// callFrame is what a bpf-to-bpf call saves: the native return address and
+// the caller's R6-R10.
+type callFrame struct {
+	ret   uint64
+	saved [5]uint64 // R6-R9, R10
+}
+
+const (
+	maxFrames  = 8
+	frameSize  = 512 // eBPF stack bytes per frame (MAX_BPF_STACK)
+	stackSize  = frameSize * maxFrames
+	frameBytes = int32(unsafe.Sizeof(callFrame{}))
+
+	offSavedBP  = 0
+	offSavedR14 = 8
+	offSavedR15 = 16
+	offResume   = 24
+	offExit     = 32
+	offHelper   = 40
+	offPC       = 48
+	offDepth    = 56
+	offPktData  = 64
+	offPktLen   = 72
+	offCPU      = 80
+	offRegs     = 88
+	offFrames   = offRegs + 11*8
+
+	offFrameRet   = 0
+	offFrameSaved = 8
+)
+
+// exitCode says why generated code returned to the trampoline.
+type exitCode uint64
+
+const (
+	exitDone      exitCode = iota // the program exited; R0 is in regs[0]
+	exitHelper                    // call helper ctx.helper with R1-R5, put R0, resume
+	exitCallDepth                 // a bpf-to-bpf call would exceed maxFrames
+)
+
+func (c exitCode) String() string {
+	switch c {
+	case exitDone:
+		return "done"
+	case exitHelper:
+		return "helper"
+	case exitCallDepth:
+		return "call depth"
+	}
+	return "exitCode(?)"
+}

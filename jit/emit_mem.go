@@ -1,0 +1,123 @@
+//go:build amd64 && linux
+
+package jit
+
+import "github.com/dropmon/dropmon/userspacevm/program"
+
+// Memory accesses are direct: the verifier proved every one in bounds, and
+// every address a program holds is a real one (the record, the runner's
+// stack, map values).
+
+// loadOps are the LDX encodings: 32-bit forms zero-extend, the sign
+// extending ones are 64-bit.
+var loadOps = map[program.Op]struct {
+	f  flags
+	op []byte
+}{
+	program.LdxB:  {0, opMovzx8},
+	program.LdxH:  {0, opMovzx6},
+	program.LdxW:  {0, opMovLd},
+	program.LdxDW: {fW, opMovLd},
+	program.LdxSB: {fW, opMovsx8},
+	program.LdxSH: {fW, opMovsx6},
+	program.LdxSW: {fW, opMovsxd},
+}
+
+// emitLoad emits an LDX: dst = *(size *)(src + off).
+func (c *compiler) emitLoad(in *program.Insn) {
+	l := loadOps[in.Op]
+	c.rm(l.f, l.op, regMap[in.Dst], regMap[in.Src], in.Off)
+}
+
+// emitStore emits ST (immediate) and STX (register) stores.
+func (c *compiler) emitStore(in *program.Insn) {
+	dst, src, off := regMap[in.Dst], regMap[in.Src], in.Off
+	switch in.Op {
+	case program.StxB:
+		c.rm(fRex, opMovSt8, src, dst, off)
+	case program.StxH:
+		c.rm(f66, opMovSt, src, dst, off)
+	case program.StxW:
+		c.rm(0, opMovSt, src, dst, off)
+	case program.StxDW:
+		c.rm(fW, opMovSt, src, dst, off)
+	case program.StB:
+		c.rm(0, opMovI8, 0, dst, off)
+		c.bytes(byte(in.Imm))
+	case program.StH:
+		c.rm(f66, opMovImm, 0, dst, off)
+		c.imm16(int16(in.Imm))
+	case program.StW:
+		c.rm(0, opMovImm, 0, dst, off)
+		c.imm32(int32(in.Imm))
+	case program.StDW:
+		c.rm(fW, opMovImm, 0, dst, off)
+		c.imm32(int32(in.Imm))
+	}
+}
+
+// emitAtomic emits the atomic read-modify-writes with LOCK-prefixed
+// instructions. Fetch forms of or, and and xor have no x86 instruction
+// and become a CMPXCHG loop in RAX (the old value) and RCX (the new).
+// 32-bit forms zero-extend the value they return, as the kernel does.
+func (c *compiler) emitAtomic(in *program.Insn) {
+	is64 := in.Op >= program.AtomicAdd64
+	f := wide(is64)
+	base := program.AtomicAdd32
+	if is64 {
+		base = program.AtomicAdd64
+	}
+	dst, src, off := regMap[in.Dst], regMap[in.Src], in.Off
+	switch d := in.Op - base; d {
+	case 0, 1, 2, 3: // add, or, and, xor
+		c.rm(f|fLock, [][]byte{opAdd, opOr, opAnd, opXor}[d], src, dst, off)
+	case 4: // fetch add
+		c.rm(f|fLock, opXadd, src, dst, off)
+	case 5, 6, 7: // fetch or, and, xor
+		c.rm(f, opMovLd, rax, dst, off)
+		loop := c.pos()
+		c.movRR(fW, rcx, rax)
+		c.aluRR(f, [][]byte{opOr, opAnd, opXor}[d-5], rcx, src)
+		c.rm(f|fLock, opCmpxch, rcx, dst, off)
+		c.patch8To(c.jcc8(ccNE), loop)
+		c.movRR(f, src, rax)
+	case 8: // xchg (implicitly locked)
+		c.rm(f, opXchg, src, dst, off)
+	case 9: // cmpxchg: compare with R0, old value to R0
+		c.movRR(fW, rax, regMap[0])
+		c.rm(f|fLock, opCmpxch, src, dst, off)
+		c.movRR(f, regMap[0], rax)
+	}
+}
+
+// emitPacketLoad emits LD_ABS and LD_IND: R0 = the big-endian value at
+// offset imm (plus src, as a signed 32-bit sum) of the run's bytes; out of
+// bounds ends the program with R0 = 0 (labelAbortZero).
+func (c *compiler) emitPacketLoad(in *program.Insn) {
+	size := int32(in.Op.MemSize())
+	if in.Op >= program.LdIndB {
+		c.movRR(0, rax, regMap[in.Src])
+		c.aluRI(0, extAdd, rax, int32(in.Imm))
+		c.rr(fW, opMovsxd, rax, rax)
+	} else {
+		c.movRI(fW, rax, int32(in.Imm))
+	}
+	c.aluRR(fW, opTest, rax, rax)
+	c.jumpLabel(c.jcc32(ccS), labelAbortZero)
+	c.rm(fW, opLea, rdx, rax, size)
+	c.rm(fW, []byte{0x3b}, rdx, ctxReg, offPktLen) // cmp rdx, [pktLen]
+	c.jumpLabel(c.jcc32(ccA), labelAbortZero)
+	c.rm(fW, []byte{0x03}, rax, ctxReg, offPktData) // add rax, [pktData]
+	switch size {
+	case 1:
+		c.rm(0, opMovzx8, rcx, rax, 0)
+	case 2:
+		c.rm(0, opMovzx6, rcx, rax, 0)
+		c.bswap(0, rcx)
+		c.shiftRI(0, extShr, rcx, 16)
+	default:
+		c.rm(0, opMovLd, rcx, rax, 0)
+		c.bswap(0, rcx)
+	}
+	c.movRR(fW, regMap[0], rcx)
+}
