@@ -99,7 +99,6 @@ func (r *Runner) Run(ctx []byte, rc *userspacevm.RunContext) (uint64, error) {
 	if len(ctx) < r.minCtx {
 		return 0, r.prog.CheckContext(ctx)
 	}
-	r.mem.SetContext(ctx)
 	if rc == nil {
 		rc = &r.noRC
 	}
@@ -120,18 +119,22 @@ func (r *Runner) Run(ctx []byte, rc *userspacevm.RunContext) (uint64, error) {
 	if r.guard != nil {
 		r.guard.Enter()
 	}
-	r0, err := r.loop()
+	r0, err := r.loop(ctx)
 	if r.guard != nil {
 		r.guard.Exit()
 	}
 	runtime.KeepAlive(ctx)
-	r.mem.SetContext(nil) // keep no reference to the record
+	if r.exits > 0 {
+		r.mem.SetContext(nil) // keep no reference to the record
+	}
 	r.call.RunContext = nil
 	return r0, err
 }
 
-// loop enters the code until it exits, serving helper calls.
-func (r *Runner) loop() (uint64, error) {
+// loop enters the code until it exits, serving helper calls. The helpers'
+// view of memory gets the context only at the first exit: runs that stay
+// in machine code never pay for it.
+func (r *Runner) loop(ctx []byte) (uint64, error) {
 	x := r.ctx
 	for {
 		callJIT(r.entry, unsafe.Pointer(x))
@@ -139,6 +142,9 @@ func (r *Runner) loop() (uint64, error) {
 		case exitDone:
 			return x.regs[0], nil
 		case exitHelper:
+			if r.exits == 0 {
+				r.mem.SetContext(ctx)
+			}
 			r.exits++
 			g := &x.regs
 			x.regs[0] = r.helpers[x.helper](&r.call, g[1], g[2], g[3], g[4], g[5])
