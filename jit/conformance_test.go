@@ -3,95 +3,16 @@
 package jit
 
 import (
-	"bufio"
-	"encoding/hex"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/cilium/ebpf/asm"
 
-	"github.com/dropmon/dropmon/internal/testutil"
+	"github.com/dropmon/dropmon/internal/conformance"
 	"github.com/dropmon/dropmon/userspacevm"
 	"github.com/dropmon/dropmon/userspacevm/program"
 	"github.com/dropmon/dropmon/verifier"
 )
-
-// conformanceCase is one .data file of the bpf_conformance suite.
-type conformanceCase struct {
-	name   string
-	code   []byte
-	mem    []byte
-	result uint64
-}
-
-// loadConformance gets every test's bytecode from run.py --dump and
-// memory and result from the .data file, as userspacevm's test does.
-func loadConformance(t *testing.T) []conformanceCase {
-	t.Helper()
-	dir := testutil.SharedDir(t, "conformance")
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("python3 is not installed")
-	}
-	out, err := exec.Command("python3", filepath.Join(dir, "run.py"), "--dump").Output()
-	if err != nil {
-		t.Fatalf("run.py --dump: %v", err)
-	}
-	var cases []conformanceCase
-	for line := range strings.Lines(string(out)) {
-		name, code, ok := strings.Cut(strings.TrimSpace(line), ": ")
-		if !ok || strings.HasPrefix(code, "skipped") {
-			continue
-		}
-		b, err := hex.DecodeString(strings.ReplaceAll(code, " ", ""))
-		if err != nil {
-			t.Fatalf("%s: bytecode %q: %v", name, code, err)
-		}
-		c := conformanceCase{name: name, code: b}
-		readDataFile(t, filepath.Join(dir, "tests", name), &c)
-		cases = append(cases, c)
-	}
-	return cases
-}
-
-// readDataFile reads the "-- mem" and "-- result" sections.
-func readDataFile(t *testing.T, path string, c *conformanceCase) {
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	section := ""
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		if name, ok := strings.CutPrefix(line, "--"); ok {
-			section = strings.TrimSpace(strings.SplitN(name, "#", 2)[0])
-			continue
-		}
-		body := strings.TrimSpace(strings.SplitN(line, "#", 2)[0])
-		switch {
-		case body == "":
-		case section == "mem":
-			for _, tok := range strings.Fields(body) {
-				v, err := strconv.ParseUint(tok, 16, 8)
-				if err != nil {
-					t.Fatalf("%s: mem %q: %v", c.name, tok, err)
-				}
-				c.mem = append(c.mem, byte(v))
-			}
-		case section == "result":
-			v, err := strconv.ParseUint(strings.Fields(body)[0], 0, 64)
-			if err != nil {
-				t.Fatalf("%s: result %q: %v", c.name, body, err)
-			}
-			c.result = v
-		}
-	}
-}
 
 // conformanceHelpers is DefaultHelpers with helper 5 returning its first
 // argument, as the suite expects, counting calls into *calls.
@@ -147,20 +68,20 @@ func runEngine(t *testing.T, e userspacevm.Engine, p *userspacevm.Prepared, mem 
 // afterwards must be the same, and the JIT must exit to Go exactly once
 // per helper call the interpreter made (helper 5 counts its calls).
 func TestConformance(t *testing.T) {
-	cases := loadConformance(t)
+	cases := conformance.Load(t)
 	if len(cases) != 312 {
 		t.Errorf("%d conformance tests at ISA v4, want 312", len(cases))
 	}
 	for _, c := range cases {
-		t.Run(strings.TrimSuffix(c.name, ".data"), func(t *testing.T) {
+		t.Run(strings.TrimSuffix(c.Name, ".data"), func(t *testing.T) {
 			var calls uint64
-			p := prepareConformance(t, c.name, c.code, len(c.mem), conformanceHelpers(&calls))
-			want, wantMem, _ := runEngine(t, userspacevm.Interp{}, p, c.mem)
+			p := prepareConformance(t, c.Name, c.Code, len(c.Mem), conformanceHelpers(&calls))
+			want, wantMem, _ := runEngine(t, userspacevm.Interp{}, p, c.Mem)
 			interpCalls := calls
 			calls = 0
-			got, gotMem, r := runEngine(t, Engine{}, p, c.mem)
-			if got != c.result || got != want {
-				t.Errorf("jit r0 = %#x, interpreter %#x, file %#x", got, want, c.result)
+			got, gotMem, r := runEngine(t, Engine{}, p, c.Mem)
+			if got != c.Result || got != want {
+				t.Errorf("jit r0 = %#x, interpreter %#x, file %#x", got, want, c.Result)
 			}
 			if string(gotMem) != string(wantMem) {
 				t.Errorf("memory after run:\njit    %x\ninterp %x", gotMem, wantMem)

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dropmon/dropmon/internal/benchprog"
+
 	"github.com/cilium/ebpf/asm"
 
 	"github.com/dropmon/dropmon/jit"
@@ -18,7 +20,7 @@ import (
 // where the JIT does not run.
 func compileVerified(t *testing.T, prog *program.Program) *jit.Code {
 	t.Helper()
-	v, err := verifier.Verify(prog, &verifier.Options{ContextSize: benchCtxSize})
+	v, err := verifier.Verify(prog, &verifier.Options{ContextSize: benchprog.CtxSize})
 	if err != nil {
 		t.Fatalf("verify: %+v", err)
 	}
@@ -39,9 +41,9 @@ func compileVerified(t *testing.T, prog *program.Program) *jit.Code {
 }
 
 func TestDisassemble(t *testing.T) {
-	for _, c := range benchCases {
-		t.Run(c.name, func(t *testing.T) {
-			prog := c.prog()
+	for _, c := range benchprog.Cases {
+		t.Run(c.Name, func(t *testing.T) {
+			prog := c.Prog()
 			code := compileVerified(t, prog)
 			for _, syntax := range []jit.Syntax{jit.GNU, jit.Intel} {
 				var sb strings.Builder
@@ -98,7 +100,7 @@ func checkListing(t *testing.T, listing string, code *jit.Code, insns asm.Instru
 }
 
 func TestDisassembleJumpTargets(t *testing.T) {
-	prog := loop1000Prog()
+	prog := benchprog.Cases[1].Prog()
 	code := compileVerified(t, prog)
 	var sb strings.Builder
 	if err := jit.Disassemble(&sb, code, prog.Insns, jit.GNU); err != nil {
@@ -112,9 +114,9 @@ func TestDisassembleJumpTargets(t *testing.T) {
 }
 
 func TestDisassembleMismatch(t *testing.T) {
-	code := compileVerified(t, ctxReadProg())
+	code := compileVerified(t, benchprog.Cases[0].Prog())
 	// A longer program than the code was compiled from.
-	err := jit.Disassemble(&strings.Builder{}, code, loop1000Prog().Insns, jit.GNU)
+	err := jit.Disassemble(&strings.Builder{}, code, benchprog.Cases[1].Prog().Insns, jit.GNU)
 	if err == nil || !strings.Contains(err.Error(), "offsets for 3 slots") {
 		t.Errorf("err %v, want it to say the code has offsets for fewer slots", err)
 	}

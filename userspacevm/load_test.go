@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/dropmon/dropmon/internal/benchprog"
+
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 
@@ -148,7 +150,7 @@ func TestHelperFailure(t *testing.T) {
 // Runners of several Prepared programs share maps passed in LoadOptions,
 // and run concurrently.
 func TestSharedMaps(t *testing.T) {
-	prog := mapCountProg()
+	prog := benchprog.Cases[2].Prog() // map-count
 	m, err := maps.New(prog.Maps[0], nil)
 	if err != nil {
 		t.Fatal(err)
@@ -218,9 +220,9 @@ func TestSharedMaps(t *testing.T) {
 }
 
 func TestRunAllocs(t *testing.T) {
-	for _, c := range benchCases() {
-		t.Run(c.name, func(t *testing.T) {
-			p, err := Prepare(c.prog, nil)
+	for _, c := range benchprog.Cases {
+		t.Run(c.Name, func(t *testing.T) {
+			p, err := Prepare(c.Prog(), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
