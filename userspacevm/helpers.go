@@ -58,15 +58,20 @@ func memArg(c *Call, helper string, addr, size uint64, write bool) ([]byte, bool
 	return b, ok
 }
 
+// mapKeyArgs resolves the (map, key) arguments the map helpers share.
+func mapKeyArgs(c *Call, helper string, mapPtr, keyPtr uint64) (*bpfmaps.Map, []byte, bool) {
+	m, ok := mapArg(c, helper, mapPtr)
+	if !ok {
+		return nil, nil, false
+	}
+	key, ok := memArg(c, helper, keyPtr, uint64(m.Spec().KeySize), false)
+	return m, key, ok
+}
+
 // bpf_map_lookup_elem(map, key): the address of the value (this CPU's
 // value for per-CPU maps), or 0.
 func helperMapLookupElem(c *Call, r1, r2, _, _, _ uint64) uint64 {
-	const name = "bpf_map_lookup_elem"
-	m, ok := mapArg(c, name, r1)
-	if !ok {
-		return 0
-	}
-	key, ok := memArg(c, name, r2, uint64(m.Spec().KeySize), false)
+	m, key, ok := mapKeyArgs(c, "bpf_map_lookup_elem", r1, r2)
 	if !ok {
 		return 0
 	}
@@ -76,11 +81,7 @@ func helperMapLookupElem(c *Call, r1, r2, _, _, _ uint64) uint64 {
 // bpf_map_update_elem(map, key, value, flags): 0 or -errno.
 func helperMapUpdateElem(c *Call, r1, r2, r3, r4, _ uint64) uint64 {
 	const name = "bpf_map_update_elem"
-	m, ok := mapArg(c, name, r1)
-	if !ok {
-		return 0
-	}
-	key, ok := memArg(c, name, r2, uint64(m.Spec().KeySize), false)
+	m, key, ok := mapKeyArgs(c, name, r1, r2)
 	if !ok {
 		return 0
 	}
@@ -93,12 +94,7 @@ func helperMapUpdateElem(c *Call, r1, r2, r3, r4, _ uint64) uint64 {
 
 // bpf_map_delete_elem(map, key): 0 or -errno.
 func helperMapDeleteElem(c *Call, r1, r2, _, _, _ uint64) uint64 {
-	const name = "bpf_map_delete_elem"
-	m, ok := mapArg(c, name, r1)
-	if !ok {
-		return 0
-	}
-	key, ok := memArg(c, name, r2, uint64(m.Spec().KeySize), false)
+	m, key, ok := mapKeyArgs(c, "bpf_map_delete_elem", r1, r2)
 	if !ok {
 		return 0
 	}

@@ -73,16 +73,7 @@ func TestMapValueLoad(t *testing.T) {
 			asm.Return(),
 		},
 	}
-	p, err := Prepare(prog, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	it, err := NewInterpreter(p, &InterpOptions{RunUnverified: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer it.Close()
+	p, it := prepareUnverified(t, prog, nil)
 	if r0, err := it.Run(nil, nil); err != nil || r0 != 77 {
 		t.Fatalf("run: %d, %v", r0, err)
 	}
@@ -94,16 +85,7 @@ func TestMapValueLoad(t *testing.T) {
 	// With 12-byte values (16-byte slots), 8 bytes at offset 8 reach past
 	// the value into padding: the map region refuses them.
 	prog.Maps[0].ValueSize = 12
-	p2, err := Prepare(prog, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p2.Close()
-	it2, err := NewInterpreter(p2, &InterpOptions{RunUnverified: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer it2.Close()
+	_, it2 := prepareUnverified(t, prog, nil)
 	_, err = it2.Run(nil, nil)
 	var ae *AccessError
 	if !errors.As(err, &ae) || !strings.Contains(err.Error(), `insn 2: invalid write of 8 bytes`) ||
@@ -125,17 +107,8 @@ func TestHelperFailure(t *testing.T) {
 			asm.Return(),
 		},
 	}
-	p, err := Prepare(prog, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	it, err := NewInterpreter(p, &InterpOptions{RunUnverified: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer it.Close()
-	_, err = it.Run(nil, nil)
+	_, it := prepareUnverified(t, prog, nil)
+	_, err := it.Run(nil, nil)
 	var re *RunError
 	var ae *AccessError
 	if !errors.As(err, &re) || re.PC != 3 || !errors.As(err, &ae) || !strings.Contains(err.Error(), "bpf_map_lookup_elem") {
@@ -155,7 +128,7 @@ func TestSharedMaps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer m.Close()
+	t.Cleanup(func() { m.Close() }) // after the runners' cleanups, which run first
 	// Every key exists, so every run adds through the looked-up pointer and
 	// the count is exact. (A lookup miss followed by an update is not
 	// atomic, in the kernel either: concurrent first counts could be lost.)
@@ -168,16 +141,7 @@ func TestSharedMaps(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan error, runners)
 	for w := range runners {
-		p, err := Prepare(prog, &LoadOptions{Maps: []*maps.Map{m}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer p.Close()
-		it, err := NewInterpreter(p, &InterpOptions{RunUnverified: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer it.Close()
+		_, it := prepareUnverified(t, prog, &LoadOptions{Maps: []*maps.Map{m}})
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -247,4 +211,22 @@ func TestRunAllocs(t *testing.T) {
 			}
 		})
 	}
+}
+
+// prepareUnverified prepares prog and makes an interpreter of it in checked
+// mode without the verifier: these tests exercise checked mode itself.
+// Both are closed when the test ends.
+func prepareUnverified(t *testing.T, prog *program.Program, opts *LoadOptions) (*Prepared, *Interpreter) {
+	t.Helper()
+	p, err := Prepare(prog, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	it, err := NewInterpreter(p, &InterpOptions{RunUnverified: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { it.Close() })
+	return p, it
 }
