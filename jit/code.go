@@ -11,6 +11,7 @@ import (
 	"github.com/cilium/ebpf/asm"
 
 	"github.com/dropmon/dropmon/userspacevm"
+	"github.com/dropmon/dropmon/userspacevm/program"
 )
 
 // Code is a program compiled to x86-64 machine code in executable memory.
@@ -19,7 +20,8 @@ type Code struct {
 	mem     []byte // the executable mapping; nil after Close
 	size    int    // bytes of code in mem
 	addrs   []int
-	entry   int
+	start   int // offset of the start stub: a new run enters here
+	resume  int // offset of the resume stub: Go re-enters here after a helper
 	cleanup runtime.Cleanup
 }
 
@@ -33,18 +35,30 @@ func Compile(p *userspacevm.Prepared) (*Code, error) {
 	if p.Verified == nil {
 		return nil, fmt.Errorf("jit: program %s: %w", p.Program.Name, userspacevm.ErrNotVerified)
 	}
-	code, addrs, entry, err := compile(p.Insns, defaultLookup(p))
+	out, err := compile(p.Insns, compileOptions(p))
 	if err != nil {
 		return nil, fmt.Errorf("jit: program %s: %w", p.Program.Name, err)
 	}
-	mem, err := execMemory(code)
+	mem, err := execMemory(out.code)
 	if err != nil {
 		return nil, fmt.Errorf("jit: program %s: %w", p.Program.Name, err)
 	}
-	c := &Code{mem: mem, size: len(code), addrs: addrs, entry: entry}
+	c := &Code{mem: mem, size: len(out.code), addrs: out.addrs, start: out.start, resume: out.resume}
 	// A net under Close: code dropped without Close still unmaps.
 	c.cleanup = runtime.AddCleanup(c, func(m []byte) { _ = freeMemory(m) }, mem)
 	return c, nil
+}
+
+// compileOptions are what the code for p depends on besides its
+// instructions.
+func compileOptions(p *userspacevm.Prepared) options {
+	return options{
+		inlineLookup: defaultLookup(p),
+		maps:         p.Maps,
+		callMaps:     p.Verified.CallMaps,
+		conformance:  p.Program.Type == program.Conformance,
+		guard:        p.HasHashMaps,
+	}
 }
 
 // defaultLookup reports whether p binds map_lookup_elem to the default

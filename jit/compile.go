@@ -6,22 +6,42 @@ import (
 	"fmt"
 
 	"github.com/dropmon/dropmon/userspacevm"
+	"github.com/dropmon/dropmon/userspacevm/maps"
 	"github.com/dropmon/dropmon/userspacevm/program"
 )
 
 // compiler turns a verified program into machine code in one pass over
-// its slots. Every jump is emitted with a rel32 and recorded in a fix-up
-// list; the fix-ups are resolved once addrs holds every slot's offset.
+// its slots. Every forward jump is emitted with a rel32 and recorded in a
+// fix-up list; the fix-ups are resolved once addrs holds every slot's
+// offset.
 type compiler struct {
 	emitter
+	options
 	insns  []program.Insn
+	cur    int     // the slot being compiled
 	addrs  []int   // code offset of each slot; addrs[len(insns)] is the end of the body
 	fixups []fixup // rel32 fields that point at slots
 	labels [nLabels][]int
 
-	// inlineArrayLookup: map_lookup_elem is bound to the default helper,
-	// so array lookups may be inlined (emitArrayLookup).
-	inlineArrayLookup bool
+	localCalls bool // the program has bpf-to-bpf calls
+	packet     bool // the program has LD_ABS or LD_IND
+}
+
+// options are what the code depends on besides the instructions.
+type options struct {
+	// inlineLookup: map_lookup_elem is bound to the default helper, so
+	// lookups may be inlined (emitMapLookup).
+	inlineLookup bool
+	// maps are the program's maps, by index, for lookups of a map known
+	// at the call site.
+	maps []*maps.Map
+	// callMaps gives, per slot, the index of the map R1 holds at a helper
+	// call (verifier.Verified.CallMaps).
+	callMaps []int
+	// conformance: R2 holds the length of the memory at R1.
+	conformance bool
+	// guard: the runs enter and leave the runner's maps.Guard.
+	guard bool
 }
 
 // fixup is a rel32 field at code offset at that must point at slot.
@@ -32,28 +52,92 @@ type fixup struct {
 
 // Shared stubs after the body, reached by jumps from many slots.
 const (
-	labelExitMain  = iota // store R0, exit done
+	labelExitMain  = iota // exit done, R0 in RBX
 	labelAbortZero        // LD_ABS/LD_IND out of range: R0 = 0, exit done
 	labelCallDepth        // too many nested calls
 	nLabels
 )
 
-// compile emits the entry stub, the body and the stubs.
-func compile(insns []program.Insn, inlineArrayLookup bool) (code []byte, addrs []int, entry int, err error) {
-	c := &compiler{insns: insns, addrs: make([]int, len(insns)+1), inlineArrayLookup: inlineArrayLookup}
-	c.emitEntry()
+// compiled is the output of compile: the code, the offset of each slot,
+// and the two ways in: start for a new run, resume after a helper exit.
+type compiled struct {
+	code          []byte
+	addrs         []int
+	start, resume int
+}
+
+// compile emits the start stub, the body and the stubs.
+func compile(insns []program.Insn, opts options) (*compiled, error) {
+	c := &compiler{insns: insns, addrs: make([]int, len(insns)+1), options: opts}
 	for i := range insns {
-		c.addrs[i] = c.pos()
+		c.localCalls = c.localCalls || insns[i].Op == program.CallLocal
+		c.packet = c.packet || insns[i].Op.IsPacketLoad()
+	}
+	c.emitStart()
+	loopHeads := backwardTargets(insns)
+	for i := range insns {
+		if loopHeads[i] {
+			c.align(loopAlign)
+		}
+		c.addrs[i], c.cur = c.pos(), i
 		if err := c.insn(i, &insns[i]); err != nil {
-			return nil, nil, 0, &program.InsnError{Insn: i, Err: err}
+			return nil, &program.InsnError{Insn: i, Err: err}
 		}
 	}
 	c.addrs[len(insns)] = c.pos()
-	c.emitStubs()
+	resume := c.emitStubs()
 	for _, f := range c.fixups {
 		c.patch32(f.at, c.addrs[f.slot])
 	}
-	return c.b, c.addrs, 0, nil
+	return &compiled{code: c.b, addrs: c.addrs, start: 0, resume: resume}, nil
+}
+
+// loopAlign is the alignment of loop heads: a loop body that starts on a
+// 32-byte boundary spans the fewest instruction-fetch blocks and decoded
+// µop-cache lines.
+const loopAlign = 32
+
+// backwardTargets marks the slots that a jump at or after them reaches:
+// the heads of loops.
+func backwardTargets(insns []program.Insn) []bool {
+	heads := make([]bool, len(insns))
+	for pc := range insns {
+		op := insns[pc].Op
+		if op != program.JA && !op.IsCondJump() {
+			continue
+		}
+		if t := insns[pc].Target(); t >= 0 && t <= pc {
+			heads[t] = true
+		}
+	}
+	return heads
+}
+
+// jump emits a jump to slot, jumpIf a conditional one: backward jumps
+// (the slot's code is known) take the short form when it reaches, forward
+// jumps a rel32 fixed up at the end.
+func (c *compiler) jump(slot int) {
+	if slot <= c.cur {
+		if rel := c.addrs[slot] - (c.pos() + 2); rel >= -128 {
+			c.patch8To(c.jmp8(), c.addrs[slot])
+			return
+		}
+		c.patch32(c.jmp32(), c.addrs[slot])
+		return
+	}
+	c.jumpTo(c.jmp32(), slot)
+}
+
+func (c *compiler) jumpIf(cc byte, slot int) {
+	if slot <= c.cur {
+		if rel := c.addrs[slot] - (c.pos() + 2); rel >= -128 {
+			c.patch8To(c.jcc8(cc), c.addrs[slot])
+			return
+		}
+		c.patch32(c.jcc32(cc), c.addrs[slot])
+		return
+	}
+	c.jumpTo(c.jcc32(cc), slot)
 }
 
 // jumpTo records a rel32 at at that must reach slot.
@@ -72,7 +156,7 @@ func (c *compiler) insn(pc int, in *program.Insn) error {
 	case op.IsSwap():
 		c.emitSwap(in)
 	case op == program.JA:
-		c.jumpTo(c.jmp32(), in.Target())
+		c.jump(in.Target())
 	case op.IsCondJump():
 		c.emitCondJump(in)
 	case op == program.CallHelper:
@@ -99,23 +183,24 @@ func (c *compiler) insn(pc int, in *program.Insn) error {
 	return nil
 }
 
-// emitStubs emits the shared exits and resolves the jumps to them.
-func (c *compiler) emitStubs() {
+// emitStubs emits the shared exits and the resume stub, resolves the
+// jumps to the exits, and returns the resume stub's offset.
+func (c *compiler) emitStubs() int {
 	at := [nLabels]int{}
 	at[labelAbortZero] = c.pos()
 	// RFC 9669 / the kernel: a packet load out of bounds ends the program
 	// with R0 = 0, whatever the call depth.
 	c.aluRR(0, opXor, regMap[0], regMap[0])
+	c.storeImm64(ctxReg, offDepth, 0)
 	at[labelExitMain] = c.pos()
-	c.store64(ctxReg, offRegs, regMap[0])
-	c.storeImm64(ctxReg, offExit, int32(exitDone))
-	c.ret()
+	c.emitDone()
 	at[labelCallDepth] = c.pos()
-	c.storeImm64(ctxReg, offExit, int32(exitCallDepth))
+	c.movRI(0, rax, int32(exitCallDepth))
 	c.ret()
 	for l, sites := range c.labels {
 		for _, s := range sites {
 			c.patch32(s, at[l])
 		}
 	}
+	return c.emitResume()
 }

@@ -12,19 +12,18 @@ import "unsafe"
 // unsafe.Offsetof by TestContextOffsets (and the trampoline's #defines
 // against these constants).
 type jitContext struct {
-	savedBP  uint64 // the trampoline's: Go's RBP, R14, R15
-	savedR14 uint64
-	savedR15 uint64
-	resume   uint64 // where the entry stub jumps: slot 0's code, or after a helper exit
-	exit     uint64 // exitCode of the last return to the trampoline
-	helper   uint64 // the helper number of an exitHelper
-	pc       uint64 // the eBPF slot of the last exit to Go (for errors)
-	depth    uint64 // byte offset of the next free call frame in frames
-	pktData  uint64 // the run's bytes for LD_ABS/LD_IND
-	pktLen   uint64
-	cpu      uint64     // the run's CPU (RunContext.CPU), for per-CPU array lookups
-	regs     [11]uint64 // R0-R10, spilled at exits, loaded at entries
-	frames   [maxFrames]callFrame
+	savedBP uint64 // the trampoline's: Go's RBP
+	resume  uint64 // where the resume stub jumps: the instruction after the last helper exit
+	helper  uint64 // the helper number of an exitHelper
+	pc      uint64 // the eBPF slot of the last exit to Go (for errors)
+	depth   uint64 // byte offset of the next free call frame in frames
+	pktData uint64 // the run's bytes for LD_ABS/LD_IND
+	pktLen  uint64
+	cpu     uint64     // the run's CPU (RunContext.CPU), for per-CPU array lookups
+	top     uint64     // R10 of a new run: the top of the runner's eBPF stack
+	guard   uint64     // address of the runner's maps.Guard sequence word, 0 when none
+	regs    [11]uint64 // R0-R10, spilled at helper exits, loaded when Go resumes the code
+	frames  [maxFrames]callFrame
 }
 
 // callFrame is what a bpf-to-bpf call saves: the native return address and
@@ -40,19 +39,18 @@ const (
 	stackSize  = frameSize * maxFrames
 	frameBytes = int32(unsafe.Sizeof(callFrame{}))
 
-	offSavedBP  = 0
-	offSavedR14 = 8
-	offSavedR15 = 16
-	offResume   = 24
-	offExit     = 32
-	offHelper   = 40
-	offPC       = 48
-	offDepth    = 56
-	offPktData  = 64
-	offPktLen   = 72
-	offCPU      = 80
-	offRegs     = 88
-	offFrames   = offRegs + 11*8
+	offSavedBP = 0
+	offResume  = 8
+	offHelper  = 16
+	offPC      = 24
+	offDepth   = 32
+	offPktData = 40
+	offPktLen  = 48
+	offCPU     = 56
+	offTop     = 64
+	offGuard   = 72
+	offRegs    = 80
+	offFrames  = offRegs + 11*8
 
 	offFrameRet   = 0
 	offFrameSaved = 8
@@ -62,7 +60,7 @@ const (
 type exitCode uint64
 
 const (
-	exitDone      exitCode = iota // the program exited; R0 is in regs[0]
+	exitDone      exitCode = iota // the program exited; R0 is in RBX
 	exitHelper                    // call helper ctx.helper with R1-R5, put R0, resume
 	exitCallDepth                 // a bpf-to-bpf call would exceed maxFrames
 )

@@ -21,16 +21,15 @@ func TestContextOffsets(t *testing.T) {
 		got, want uintptr
 	}{
 		{"offSavedBP", offSavedBP, unsafe.Offsetof(x.savedBP)},
-		{"offSavedR14", offSavedR14, unsafe.Offsetof(x.savedR14)},
-		{"offSavedR15", offSavedR15, unsafe.Offsetof(x.savedR15)},
 		{"offResume", offResume, unsafe.Offsetof(x.resume)},
-		{"offExit", offExit, unsafe.Offsetof(x.exit)},
 		{"offHelper", offHelper, unsafe.Offsetof(x.helper)},
 		{"offPC", offPC, unsafe.Offsetof(x.pc)},
 		{"offDepth", offDepth, unsafe.Offsetof(x.depth)},
 		{"offPktData", offPktData, unsafe.Offsetof(x.pktData)},
 		{"offPktLen", offPktLen, unsafe.Offsetof(x.pktLen)},
 		{"offCPU", offCPU, unsafe.Offsetof(x.cpu)},
+		{"offTop", offTop, unsafe.Offsetof(x.top)},
+		{"offGuard", offGuard, unsafe.Offsetof(x.guard)},
 		{"offRegs", offRegs, unsafe.Offsetof(x.regs)},
 		{"offFrames", offFrames, unsafe.Offsetof(x.frames)},
 		{"offFrameRet", offFrameRet, unsafe.Offsetof(f.ret)},
@@ -47,7 +46,7 @@ func TestContextOffsets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defines := map[string]uintptr{"ctx_savedBP": offSavedBP, "ctx_savedR14": offSavedR14, "ctx_savedR15": offSavedR15}
+	defines := map[string]uintptr{"ctx_savedBP": offSavedBP}
 	for _, m := range regexp.MustCompile(`(?m)^#define (ctx_\w+) (\d+)$`).FindAllStringSubmatch(string(src), -1) {
 		want, ok := defines[m[1]]
 		if !ok {

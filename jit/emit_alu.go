@@ -197,8 +197,7 @@ func (c *compiler) emitSwap(in *program.Insn) {
 // Imm form among the JMP-class ops (JEq first).
 var jumpCC = [...]byte{ccE, ccNE, ccA, ccAE, ccB, ccBE, ccG, ccGE, ccL, ccLE, ccNE}
 
-// emitCondJump compares (CMP, or TEST for JSET) and jumps with a rel32
-// fixed up once every slot's address is known.
+// emitCondJump compares (CMP, or TEST for JSET) and jumps.
 func (c *compiler) emitCondJump(in *program.Insn) {
 	base, f := program.JEqImm, flags(fW)
 	if in.Op.IsJump32() {
@@ -218,5 +217,5 @@ func (c *compiler) emitCondJump(in *program.Insn) {
 	default:
 		c.aluRI(f, extCmp, dst, int32(in.Imm))
 	}
-	c.jumpTo(c.jcc32(jumpCC[d/2]), in.Target())
+	c.jumpIf(jumpCC[d/2], in.Target())
 }

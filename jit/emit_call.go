@@ -11,41 +11,84 @@ import (
 )
 
 // Generated code never touches the goroutine stack: no PUSH, POP or CALL.
-// The trampoline CALLs the entry stub with the context in RBP; the code
-// returns to it with RET whenever Go must act (exit, helper call, error),
-// after storing its registers and the reason in the context.
+// The trampoline CALLs the start or the resume stub with the context in
+// RBP and R1, R2 in RDI, RSI; the code returns to it with RET whenever Go
+// must act (exit, helper call, error), R0 in RBX and the exitCode in EAX.
 
-// emitEntry emits the entry stub at offset 0: load R0-R10 from the
-// context and jump to the resume address (slot 0's code for a new run, the
-// instruction after a helper call when Go re-enters).
-func (c *compiler) emitEntry() {
-	for i, r := range regMap {
-		c.load64(r, ctxReg, offRegs+8*int32(i))
+// emitStart emits the start stub at offset 0, which falls through into
+// slot 0: R10 at the top of the eBPF stack, the packet bytes for
+// LD_ABS/LD_IND, R2 = 0 unless the program takes a length, and the
+// guard entered. R1 and R2 come from the trampoline; no other register
+// is read before it is written (the verifier proves it).
+func (c *compiler) emitStart() {
+	c.load64(regMap[10], ctxReg, offTop)
+	if c.packet {
+		c.store64(ctxReg, offPktData, regMap[1])
+		c.store64(ctxReg, offPktLen, regMap[2])
 	}
-	c.rm(0, opGrp5, extJmp, ctxReg, offResume) // jmp [rbp+resume]
+	if !c.conformance {
+		c.aluRR(0, opXor, regMap[2], regMap[2])
+	}
+	if c.guard {
+		// Entering must be ordered before the run's loads of buckets: a
+		// locked increment is a full barrier (maps.Guard.Enter's atomic
+		// add). Leaving needs none (emitDone).
+		c.load64(rax, ctxReg, offGuard)
+		c.rm(fW|fLock, opGrp5, 0, rax, 0) // lock inc qword [rax]
+	}
 }
 
-// emitHelperCall exits to Go: R1-R10 to the context (R0 is the result, Go
-// writes it), the helper number, the slot, the resume address, then RET.
-// Go calls the helper and re-enters through the entry stub, which reloads
-// every register, so the x86 registers Go clobbers do not matter.
+// emitDone ends the run in the main frame: the guard left (a plain
+// increment: x86 keeps the run's loads and stores before a later store),
+// exitDone in EAX, R0 in RBX.
+func (c *compiler) emitDone() {
+	if c.guard {
+		c.load64(rax, ctxReg, offGuard)
+		c.rm(fW, opGrp5, 0, rax, 0) // inc qword [rax]
+	}
+	c.aluRR(0, opXor, rax, rax) // exitDone
+	c.ret()
+}
+
+// emitResume emits the stub Go re-enters through after a helper: R0 (the
+// helper's result, which Go wrote) and R6-R10 from the context, R1-R5
+// cleared (the verifier proves them unread), then a jump to the
+// instruction after the call. It returns the stub's offset.
+func (c *compiler) emitResume() int {
+	at := c.pos()
+	c.load64(regMap[0], ctxReg, offRegs)
+	for i := 6; i <= 10; i++ {
+		c.load64(regMap[i], ctxReg, offRegs+8*int32(i))
+	}
+	for i := 1; i <= 5; i++ {
+		c.aluRR(0, opXor, regMap[i], regMap[i])
+	}
+	c.rm(0, opGrp5, extJmp, ctxReg, offResume) // jmp [rbp+resume]
+	return at
+}
+
+// emitHelperCall emits a helper call: inline for the map lookups the JIT
+// knows, else an exit to Go.
 func (c *compiler) emitHelperCall(pc int, in *program.Insn) {
-	if c.inlineArrayLookup && in.Imm == int64(asm.FnMapLookupElem) {
-		c.emitArrayLookup(pc, in)
+	if c.inlineLookup && in.Imm == int64(asm.FnMapLookupElem) {
+		c.emitMapLookup(pc, in)
 		return
 	}
 	c.emitHelperExit(pc, in)
 }
 
+// emitHelperExit exits to Go: R1-R10 to the context, the helper number,
+// the slot and the resume address, exitHelper in EAX, then RET. Go calls
+// the helper, writes R0 and re-enters through the resume stub.
 func (c *compiler) emitHelperExit(pc int, in *program.Insn) {
 	for i := 1; i < len(regMap); i++ {
 		c.store64(ctxReg, offRegs+8*int32(i), regMap[i])
 	}
-	c.storeImm64(ctxReg, offExit, int32(exitHelper))
 	c.storeImm64(ctxReg, offHelper, int32(in.Imm))
 	c.storeImm64(ctxReg, offPC, int32(pc))
 	lea := c.leaRIP(rax)
 	c.store64(ctxReg, offResume, rax)
+	c.movRI(0, rax, int32(exitHelper))
 	c.ret()
 	c.patch32(lea, c.pos())
 }
@@ -69,13 +112,19 @@ func (c *compiler) emitLocalCall(pc int, in *program.Insn) {
 	lea := c.leaRIP(rcx)
 	c.store64(rax, offFrames+offFrameRet, rcx)
 	c.aluRI(fW, extSub, regMap[10], frameSize)
-	c.jumpTo(c.jmp32(), in.Target())
+	c.jump(in.Target())
 	c.patch32(lea, c.pos())
 }
 
 // emitExit returns from a bpf-to-bpf call (restoring R6-R10 and jumping to
-// the saved address), or, in the main frame, ends the run.
+// the saved address), or, in the main frame, ends the run. A program
+// without local calls is always in the main frame: it ends the run
+// inline.
 func (c *compiler) emitExit() {
+	if !c.localCalls {
+		c.emitDone()
+		return
+	}
 	c.load64(rax, ctxReg, offDepth)
 	c.aluRR(fW, opTest, rax, rax)
 	c.jumpLabel(c.jcc32(ccE), labelExitMain)
@@ -88,7 +137,7 @@ func (c *compiler) emitExit() {
 	c.rm(0, opGrp5, extJmp, rax, offFrames+offFrameRet)
 }
 
-// emitArrayLookup inlines bpf_map_lookup_elem for array maps, reading the
+// emitGenericLookup inlines bpf_map_lookup_elem for array maps, reading the
 // map's Header (maps/layout.go) through R1, which holds its address:
 //
 //	R0 = key < MaxEntries ? R1 + SlotsOff + key*SlotStride : 0
@@ -97,7 +146,7 @@ func (c *compiler) emitExit() {
 // below NumCPUs, as maps.LookupAddr). Which map R1 holds is known only at
 // run time, so the code checks the header's type and goes on to the hash
 // lookup, then to the helper exit, for other maps.
-func (c *compiler) emitArrayLookup(pc int, in *program.Insn) {
+func (c *compiler) emitGenericLookup(pc int, in *program.Insn) {
 	m, key, r0 := regMap[1], regMap[2], regMap[0]
 	var done, null []int
 	for _, typ := range []ebpf.MapType{ebpf.Array, ebpf.PerCPUArray} {

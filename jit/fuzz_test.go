@@ -110,6 +110,22 @@ func diffEngines(t *testing.T, prog *program.Program) error {
 	if err != nil {
 		return errRejected
 	}
+	// Twice: with the verifier's per-call maps, so that lookups are
+	// specialised for their map, and without, so that they take the
+	// generic lookup that finds the map's type at run time.
+	generic := *v
+	generic.CallMaps = nil
+	for _, v := range []*verifier.Verified{v, &generic} {
+		if err := diffRuns(t, prog, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// diffRuns runs v on the interpreter and the JIT, each with maps of its
+// own, over three records, and compares R0, errors and the maps.
+func diffRuns(t *testing.T, prog *program.Program, v *verifier.Verified) error {
 	interp, err := startEngine(userspacevm.Interp{}, v)
 	if errors.Is(err, userspacevm.ErrNotSupported) {
 		return errRejected // a verified program the engines cannot run
@@ -129,10 +145,10 @@ func diffEngines(t *testing.T, prog *program.Program) error {
 		r0i, erri := interp.r.Run(ctx, &rc)
 		r0j, errj := jitted.r.Run(slices.Clone(ctx), &rc)
 		if r0i != r0j || fmt.Sprint(erri) != fmt.Sprint(errj) {
-			return fmt.Errorf("run %d: interp r0 %#x err %v, jit r0 %#x err %v\n%v", run, r0i, erri, r0j, errj, prog.Insns)
+			return fmt.Errorf("run %d (call maps %v): interp r0 %#x err %v, jit r0 %#x err %v\n%v", run, v.CallMaps != nil, r0i, erri, r0j, errj, prog.Insns)
 		}
 		if mi, mj := interp.mapContents(), jitted.mapContents(); mi != mj {
-			return fmt.Errorf("run %d: maps differ\ninterp:\n%s\njit:\n%s\n%v", run, mi, mj, prog.Insns)
+			return fmt.Errorf("run %d (call maps %v): maps differ\ninterp:\n%s\njit:\n%s\n%v", run, v.CallMaps != nil, mi, mj, prog.Insns)
 		}
 	}
 	return nil

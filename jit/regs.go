@@ -40,8 +40,8 @@ var regMap = [11]reg{
 	r11, // R6: callee-saved in eBPF; saved in the context's call frames
 	r12, // R7 (needs a SIB byte as a base: the emitters add it)
 	r13, // R8
-	r14, // R9: R14 is g in Go's ABIInternal; the trampoline saves and restores it
-	r15, // R10: read-only frame pointer; R15 is the GOT register in dynamic links, saved likewise
+	r14, // R9: R14 is g in Go's ABIInternal, which Go restores after an ABI0 call
+	r15, // R10: read-only frame pointer; R15 (the GOT register of dynamic links) is scratch in ABI0
 }
 
 // ctxReg holds the address of the runner's context for the whole run: the

@@ -5,6 +5,7 @@ package jit
 import (
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"unsafe"
 
@@ -23,15 +24,13 @@ type Runner struct {
 	ownCode bool
 	ctx     *jitContext
 	stack   []byte
-	top     uint64
-	entry   uintptr
-	start   uint64 // absolute address of slot 0's code
+	start   uintptr // absolute addresses of the start and resume stubs
+	resume  uintptr
 	helpers []userspacevm.HelperFunc
 	mem     userspacevm.Memory
 	call    userspacevm.Call
 	noRC    userspacevm.RunContext
 	guard   *maps.Guard
-	conf    bool
 	minCtx  int // bytes a run's context must have (Prepared.MinContext)
 	exits   uint64
 	cleanup runtime.Cleanup
@@ -56,12 +55,11 @@ func newRunner(p *userspacevm.Prepared, code *Code) (*Runner, error) {
 		code:   code,
 		ctx:    new(jitContext),
 		stack:  stack,
-		top:    uint64(uintptr(unsafe.Pointer(unsafe.SliceData(stack)))) + stackSize,
-		entry:  uintptr(code.addr(code.entry)),
-		start:  code.addr(code.addrs[0]),
-		conf:   p.Program.Type == program.Conformance,
+		start:  uintptr(code.addr(code.start)),
+		resume: uintptr(code.addr(code.resume)),
 		minCtx: p.MinContext,
 	}
+	r.ctx.top = uint64(uintptr(unsafe.Pointer(unsafe.SliceData(stack)))) + stackSize
 	for _, in := range p.Insns {
 		if in.Op != program.CallHelper {
 			continue
@@ -78,7 +76,10 @@ func newRunner(p *userspacevm.Prepared, code *Code) (*Runner, error) {
 	r.mem = userspacevm.RunMemory(p, stack)
 	r.call = userspacevm.Call{Mem: &r.mem, Maps: p}
 	if p.HasHashMaps {
+		// The code enters and leaves the guard itself (emitStart,
+		// emitDone) through its address; the runner keeps it alive.
 		r.guard = new(maps.Guard)
+		r.ctx.guard = uint64(r.guard.Addr())
 		for _, m := range p.Maps {
 			m.Register(r.guard)
 		}
@@ -90,72 +91,89 @@ func newRunner(p *userspacevm.Prepared, code *Code) (*Runner, error) {
 // Run runs the program over ctx: R1 holds ctx's address (0 when empty)
 // and, for the Conformance type, R2 its length. ctx stays referenced (by
 // the helpers' memory map) for the run, so its address stays valid.
+//
+// A run that stays in machine code costs a call through the trampoline
+// and a few stores; Go's side of helper calls (the run context, the
+// helpers' view of memory) is set up at the first helper exit.
 func (r *Runner) Run(ctx []byte, rc *userspacevm.RunContext) (uint64, error) {
-	if r.ctx == nil {
-		return 0, errors.New("run: jit runner is closed")
-	}
 	// Generated code reads the context without checks, as the verifier
-	// proved: the context must be as long as the proof assumed.
+	// proved: the context must be as long as the proof assumed. A closed
+	// runner's minCtx is beyond any context.
 	if len(ctx) < r.minCtx {
-		return 0, r.prog.CheckContext(ctx)
+		return 0, r.refuse(ctx)
 	}
-	if rc == nil {
-		rc = &r.noRC
-	}
-	r.call.RunContext = rc
-	r.call.Err = nil
-	r.exits = 0
-	x := r.ctx
 	var base uint64
 	if len(ctx) > 0 {
 		base = uint64(uintptr(unsafe.Pointer(unsafe.SliceData(ctx))))
 	}
-	x.regs[1], x.regs[2], x.regs[10] = base, 0, r.top
-	if r.conf {
-		x.regs[2] = uint64(len(ctx))
+	x := r.ctx
+	x.cpu = 0
+	if rc != nil {
+		x.cpu = uint64(rc.CPU)
 	}
-	x.pktData, x.pktLen = base, uint64(len(ctx))
-	x.depth, x.resume, x.cpu = 0, r.start, uint64(rc.CPU)
-	if r.guard != nil {
-		r.guard.Enter()
+	r.exits = 0
+	// ctx needs no KeepAlive: this goroutine cannot stop inside the code,
+	// so no garbage collection starts or scans its stack before callJIT
+	// returns, and the caller's ctx was live when it was last scanned.
+	r0, exit := callJIT(r.start, unsafe.Pointer(x), base, uint64(len(ctx)))
+	if exit != exitDone {
+		return r.serve(ctx, rc, exit)
 	}
-	r0, err := r.loop(ctx)
-	if r.guard != nil {
-		r.guard.Exit()
-	}
-	runtime.KeepAlive(ctx)
-	if r.exits > 0 {
-		r.mem.SetContext(nil) // keep no reference to the record
-	}
-	r.call.RunContext = nil
-	return r0, err
+	return r0, nil
 }
 
-// loop enters the code until it exits, serving helper calls. The helpers'
-// view of memory gets the context only at the first exit: runs that stay
-// in machine code never pay for it.
-func (r *Runner) loop(ctx []byte) (uint64, error) {
+// refuse is Run's error for a context shorter than the proof assumed, or
+// for a closed runner.
+func (r *Runner) refuse(ctx []byte) error {
+	if r.ctx == nil {
+		return errors.New("run: jit runner is closed")
+	}
+	return r.prog.CheckContext(ctx)
+}
+
+// serve handles the exits of a run that left machine code before its
+// end: it calls helpers and resumes the code until the run is done or
+// fails. The helpers' view of memory gets the context only here: runs
+// that stay in machine code never pay for it.
+func (r *Runner) serve(ctx []byte, rc *userspacevm.RunContext, exit exitCode) (uint64, error) {
+	if rc == nil {
+		rc = &r.noRC
+	}
 	x := r.ctx
+	r.call.RunContext, r.call.Err = rc, nil
+	r.mem.SetContext(ctx)
+	defer func() {
+		r.mem.SetContext(nil) // keep no reference to the record
+		r.call.RunContext = nil
+	}()
 	for {
-		callJIT(r.entry, unsafe.Pointer(x))
-		switch exitCode(x.exit) {
+		switch exit {
 		case exitDone:
 			return x.regs[0], nil
 		case exitHelper:
-			if r.exits == 0 {
-				r.mem.SetContext(ctx)
-			}
 			r.exits++
 			g := &x.regs
-			x.regs[0] = r.helpers[x.helper](&r.call, g[1], g[2], g[3], g[4], g[5])
+			g[0] = r.helpers[x.helper](&r.call, g[1], g[2], g[3], g[4], g[5])
 			if r.call.Err != nil {
+				r.abort()
 				return 0, &userspacevm.RunError{PC: int(x.pc), Err: r.call.Err}
 			}
+			g[0], exit = callJIT(r.resume, unsafe.Pointer(x), 0, 0)
 		case exitCallDepth:
+			r.abort()
 			return 0, &userspacevm.RunError{PC: int(x.pc), Err: userspacevm.ErrCallDepth}
 		default:
-			panic(fmt.Sprintf("BUG: jit exit code %d", x.exit))
+			panic(fmt.Sprintf("BUG: jit exit code %d", exit))
 		}
+	}
+}
+
+// abort resets what a run that ends with an error leaves behind: its call
+// frames and the guard the code entered.
+func (r *Runner) abort() {
+	r.ctx.depth = 0
+	if r.guard != nil {
+		r.guard.Exit()
 	}
 }
 
@@ -179,7 +197,7 @@ func (r *Runner) Close() error {
 	}
 	r.cleanup.Stop()
 	err := freeMemory(r.stack)
-	r.stack, r.ctx = nil, nil
+	r.stack, r.ctx, r.minCtx = nil, nil, math.MaxInt
 	if r.ownCode {
 		err = errors.Join(err, r.code.Close())
 	}

@@ -2,28 +2,28 @@
 
 #include "textflag.h"
 
-// Offsets into jitContext; TestContextOffsets checks them against the Go
-// constants offSavedBP, offSavedR14 and offSavedR15.
+// Offset of savedBP in jitContext; TestContextOffsets checks it against
+// the Go constant offSavedBP.
 #define ctx_savedBP 0
-#define ctx_savedR14 8
-#define ctx_savedR15 16
 
-// func callJIT(code uintptr, ctx unsafe.Pointer)
+// func callJIT(code uintptr, ctx unsafe.Pointer, r1, r2 uint64) (r0 uint64, exit exitCode)
 //
-// callJIT saves the registers Go needs back (RBP, R14 = g, R15 = GOT),
-// puts the context in RBP and CALLs the generated code, which uses the 8
+// callJIT saves RBP in the context, puts the context in RBP, eBPF's R1
+// and R2 in RDI and RSI, and CALLs the generated code. The code uses the 8
 // bytes of the return address below this frame and nothing else of the
-// goroutine stack, and returns here with RET.
-TEXT ·callJIT(SB), NOSPLIT, $0-16
+// goroutine stack, keeps RBP, and returns here with RET, eBPF's R0 in RBX
+// and the exit code in RAX. Every other register is the code's: this is
+// an ABI0 function, after which Go's callers restore R14 (g) and X15
+// themselves, and R15 (the GOT register of dynamic links) is scratch.
+TEXT ·callJIT(SB), NOSPLIT, $0-48
 	MOVQ code+0(FP), AX
 	MOVQ ctx+8(FP), DX
+	MOVQ r1+16(FP), DI
+	MOVQ r2+24(FP), SI
 	MOVQ BP, ctx_savedBP(DX)
-	MOVQ R14, ctx_savedR14(DX)
-	MOVQ R15, ctx_savedR15(DX)
 	MOVQ DX, BP
 	CALL AX
-	MOVQ ctx+8(FP), DX
-	MOVQ ctx_savedBP(DX), BP
-	MOVQ ctx_savedR14(DX), R14
-	MOVQ ctx_savedR15(DX), R15
+	MOVQ BX, r0+32(FP)
+	MOVQ AX, exit+40(FP)
+	MOVQ ctx_savedBP(BP), BP
 	RET

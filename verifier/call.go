@@ -115,6 +115,7 @@ func (e *env) checkArg(pc int, id asm.BuiltinFunc, proto *program.HelperProto, i
 			return e.reject(pc, "R%d type=%s expected=map_ptr", regno, r.typ)
 		}
 		meta.m = r.m
+		e.noteCallMap(pc, r.m)
 		if id == asm.FnTailCall && r.m.Type != 3 { // BPF_MAP_TYPE_PROG_ARRAY
 			return e.reject(pc, "expected prog array map for tail call")
 		}
@@ -277,4 +278,55 @@ func changesPacketData(id asm.BuiltinFunc) bool {
 		return true
 	}
 	return false
+}
+
+// Values of env.callMaps besides map indexes.
+const (
+	callMapVaries = -1
+	callMapUnseen = -2
+)
+
+// noteCallMap records that the helper call at pc takes map m: its index
+// in the program's maps the first time, callMapVaries when a later path
+// brings another map, or a map that is not one of the program's own
+// (an inner map of a map-in-map) or not one entry alone.
+func (e *env) noteCallMap(pc int, m *program.MapSpec) {
+	if e.callMaps == nil {
+		e.callMaps = make([]int, len(e.insns))
+		for i := range e.callMaps {
+			e.callMaps[i] = callMapUnseen
+		}
+	}
+	idx := callMapVaries
+	for i, pm := range e.prog.Maps {
+		if pm == m {
+			if idx != callMapVaries {
+				idx = callMapVaries // one spec in two entries: which map is unknown
+				break
+			}
+			idx = i
+		}
+		if pm.InnerMap == m {
+			idx = callMapVaries
+			break
+		}
+	}
+	switch prev := e.callMaps[pc]; {
+	case prev == callMapUnseen:
+		e.callMaps[pc] = idx
+	case prev != idx:
+		e.callMaps[pc] = callMapVaries
+	}
+}
+
+// finalCallMaps is Verified.CallMaps: -1 for every slot no call visited.
+func (e *env) finalCallMaps() []int {
+	out := make([]int, len(e.insns))
+	for i := range out {
+		out[i] = callMapVaries
+		if e.callMaps != nil && e.callMaps[i] >= 0 {
+			out[i] = e.callMaps[i]
+		}
+	}
+	return out
 }

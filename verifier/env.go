@@ -35,6 +35,7 @@ type env struct {
 	sinceCkpt    int // instructions since the last checkpoint
 	idGen        uint32
 	maxCtxOffset int
+	callMaps     []int // per slot of a helper call: the map in R1 (see Verified.CallMaps); callMapUnseen until visited
 	ctxWrites    bool
 
 	totalStates, curStates, peakStates, maxStatesPerInsn int

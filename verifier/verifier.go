@@ -56,6 +56,13 @@ type Verified struct {
 	// CtxWrites says the program writes its context (__sk_buff cb[],
 	// mark, ...), which only some program types may.
 	CtxWrites bool
+	// CallMaps gives, per slot, the map a helper call takes in R1 on
+	// every path that reaches it, as an index into Program.Maps; -1 for
+	// other slots, for helpers without a map argument, and for calls that
+	// see different maps (or an inner map of a map-in-map) on different
+	// paths. Engines use it to specialise map helpers for one map, as
+	// the kernel's JIT inlines lookups of a map known at the call site.
+	CallMaps []int
 	// ContextSize is Options.ContextSize: for the conformance type, the
 	// length of the memory R1 points to, which every run must provide.
 	ContextSize int
@@ -162,6 +169,7 @@ func (env *env) verified() *Verified {
 		StackDepth:   depths,
 		MaxCtxOffset: env.maxCtxOffset,
 		CtxWrites:    env.ctxWrites,
+		CallMaps:     env.finalCallMaps(),
 		ContextSize:  env.opts.ContextSize,
 		Log:          env.log.String(),
 	}

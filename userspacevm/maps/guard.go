@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // Guard tells hash maps when a runner may hold pointers into their slots.
@@ -35,6 +36,13 @@ func (g *Guard) Exit() {
 		panic("BUG: maps.Guard.Exit outside a run")
 	}
 }
+
+// Addr is the address of the guard's sequence word, for machine code that
+// enters and leaves the guard itself: an increment that is a full barrier
+// to enter (LOCK INC on x86), and a plain increment to leave, which x86's
+// memory order keeps after the run's loads and stores. Go
+// does not move heap objects; the runner keeps the Guard alive.
+func (g *Guard) Addr() uintptr { return uintptr(unsafe.Pointer(&g.seq)) }
 
 // Register adds a runner's guard to the map. Maps other than hash maps
 // ignore guards: their slots never change owner.
