@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/cilium/ebpf"
@@ -76,10 +77,17 @@ func TestGuardUnderChurn(t *testing.T) {
 	value := func(k uint32) []byte { return binary.LittleEndian.AppendUint64(nil, uint64(k)*1000+7) }
 	key := func(k uint32) []byte { return binary.LittleEndian.AppendUint32(nil, k) }
 
+	for k := range uint32(keys) {
+		if err := m.Update(key(k), value(k), maps.UpdateAny); err != nil {
+			t.Fatal(err)
+		}
+	}
 	done := make(chan struct{})
 	var churn sync.WaitGroup
+	var churned atomic.Int64
 	churn.Go(func() {
 		for i := uint32(0); ; i++ {
+			churned.Store(int64(i))
 			select {
 			case <-done:
 				return
@@ -108,7 +116,10 @@ func TestGuardUnderChurn(t *testing.T) {
 			}
 			defer r.Close()
 			rec := make([]byte, 16)
-			for n := range runsPerRunner {
+			// At least runsPerRunner runs, and on until the churn has
+			// replaced every key a hundred times (bounded, in case the
+			// scheduler starves it).
+			for n := 0; n < runsPerRunner || (churned.Load() < 100*2*keys && n < 50*runsPerRunner); n++ {
 				binary.LittleEndian.PutUint32(rec[8:], uint32(n+i)%(2*keys))
 				r0, err := r.Run(rec, nil)
 				if err != nil || r0 > 2 {
