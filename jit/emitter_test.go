@@ -2,12 +2,7 @@
 
 package jit
 
-import (
-	"encoding/hex"
-	"testing"
-
-	"golang.org/x/arch/x86/x86asm"
-)
+import "testing"
 
 // emitterTests are encodings of the emitter's own sequences, which no
 // single eBPF instruction makes (encoding_test.go has those): the run's
@@ -67,40 +62,7 @@ func TestEmitterEncoding(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var c compiler
 			tt.emit(&c)
-			text, ops := decodeText(t, c.b)
-			if got := hex.EncodeToString(c.b); text != tt.text || got != tt.hex {
-				t.Errorf("got  %q %q\nwant %q %q", text, got, tt.text, tt.hex)
-			}
-			if tt.mc == "" {
-				return
-			}
-			mc, err := hex.DecodeString(tt.mc)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, mcOps := decodeText(t, mc); mcOps != ops {
-				t.Errorf("llvm-mc's encoding %s is %s, the emitter's %s", tt.mc, mcOps, ops)
-			}
+			checkEncoding(t, c.b, tt.text, tt.hex, tt.mc)
 		})
 	}
-}
-
-// decodeText disassembles code at address 0 in AT&T syntax: the
-// instructions joined with "; ", and their operations alone.
-func decodeText(t *testing.T, code []byte) (text, ops string) {
-	t.Helper()
-	for pc := 0; pc < len(code); {
-		inst, err := x86asm.Decode(code[pc:], 64)
-		if err != nil {
-			t.Fatalf("decode %x at %d: %v", code, pc, err)
-		}
-		if pc > 0 {
-			text += "; "
-			ops += " "
-		}
-		text += x86asm.GNUSyntax(inst, uint64(pc), nil)
-		ops += inst.Op.String()
-		pc += inst.Len
-	}
-	return text, ops
 }

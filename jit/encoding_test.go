@@ -1,6 +1,6 @@
 //go:build amd64 && linux
 
-package jit_test
+package jit
 
 import (
 	"encoding/hex"
@@ -10,14 +10,13 @@ import (
 	"github.com/cilium/ebpf/asm"
 	"golang.org/x/arch/x86/x86asm"
 
-	"github.com/dropmon/dropmon/jit"
 	"github.com/dropmon/dropmon/userspacevm"
 	"github.com/dropmon/dropmon/userspacevm/program"
 	"github.com/dropmon/dropmon/verifier"
 )
 
 // encodingTests are the JIT's encoding table, one row per eBPF
-// instruction: the x86-64 code jit.Compile makes of it, as text (AT&T, as
+// instruction: the x86-64 code Compile makes of it, as text (AT&T, as
 // x86asm.GNUSyntax prints it at address 0; several instructions joined by
 // "; ") and as hex. The register map (regs.go) is R0 rbx, R1 rdi, R2 rsi,
 // R3 r8, R4 r9, R5 r10, R6 r11, R7 r12, R8 r13, R9 r14, R10 r15.
@@ -161,22 +160,29 @@ var encodingSetup = asm.Instructions{
 func TestEncoding(t *testing.T) {
 	for _, tt := range encodingTests {
 		t.Run(tt.ebpf, func(t *testing.T) {
-			code := compileRow(t, tt.insn)
-			text, ops := decodeAll(t, code)
-			if got := hex.EncodeToString(code); text != tt.text || got != tt.hex {
-				t.Errorf("got  %q %q\nwant %q %q", text, got, tt.text, tt.hex)
-			}
-			if tt.mc == "" {
-				return
-			}
-			mc, err := hex.DecodeString(tt.mc)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, mcOps := decodeAll(t, mc); mcOps != ops {
-				t.Errorf("llvm-mc's encoding %s is %s, the JIT's %s", tt.mc, mcOps, ops)
-			}
+			checkEncoding(t, compileRow(t, tt.insn), tt.text, tt.hex, tt.mc)
 		})
+	}
+}
+
+// checkEncoding checks code against a row: its text and hex, and that
+// llvm-mc's encoding, when the row has one, decodes to the same
+// operations.
+func checkEncoding(t *testing.T, code []byte, wantText, wantHex, mc string) {
+	t.Helper()
+	text, ops := decodeAll(t, code)
+	if got := hex.EncodeToString(code); text != wantText || got != wantHex {
+		t.Errorf("got  %q %q\nwant %q %q", text, got, wantText, wantHex)
+	}
+	if mc == "" {
+		return
+	}
+	mcCode, err := hex.DecodeString(mc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, mcOps := decodeAll(t, mcCode); mcOps != ops {
+		t.Errorf("llvm-mc's encoding %s is %s, the JIT's %s", mc, mcOps, ops)
 	}
 }
 
@@ -195,7 +201,7 @@ func compileRow(t *testing.T, insn asm.Instruction) []byte {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	code, err := jit.Compile(p)
+	code, err := Compile(p)
 	if err != nil {
 		t.Fatal(err)
 	}
