@@ -196,7 +196,7 @@ func (c *compiler) emitStubs() int {
 	c.emitDone()
 	at[labelCallDepth] = c.pos()
 	c.movRI(0, rax, int32(exitCallDepth))
-	c.ret()
+	c.returnToGo()
 	for l, sites := range c.labels {
 		for _, s := range sites {
 			c.patch32(s, at[l])

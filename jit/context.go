@@ -52,11 +52,18 @@ const (
 	offRegs    = 80
 	offFrames  = offRegs + 11*8
 
+	// Where the code writes callJIT's results, as offsets from RSP while
+	// it runs: callJIT jumps to the code with no frame, so RSP points at
+	// the return address into Go, the arguments follow (four words) and
+	// then the results.
+	retR0   = 8 + 32
+	retExit = 8 + 40
+
 	offFrameRet   = 0
 	offFrameSaved = 8
 )
 
-// exitCode says why generated code returned to the trampoline.
+// exitCode says why generated code returned to Go.
 type exitCode uint64
 
 const (

@@ -3,9 +3,12 @@
 package jit
 
 import (
+	"fmt"
 	"os"
+	"reflect"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"unsafe"
 )
@@ -60,6 +63,36 @@ func TestContextOffsets(t *testing.T) {
 	}
 	for name := range defines {
 		t.Errorf("trampoline does not define %s", name)
+	}
+}
+
+// TestTrampolineFrame checks where the code writes callJIT's results:
+// after the return address and the arguments of callJIT's Go declaration,
+// as ABI0 lays them out (each in its own 8-byte slot), and that the
+// trampoline declares the frame the code assumes (no frame of its own,
+// 48 bytes of arguments and results).
+func TestTrampolineFrame(t *testing.T) {
+	typ := reflect.TypeOf(callJIT)
+	var args uintptr
+	for i := range typ.NumIn() {
+		if typ.In(i).Size() != 8 {
+			t.Fatalf("argument %d of callJIT has %d bytes: the offsets assume 8", i, typ.In(i).Size())
+		}
+		args += 8
+	}
+	if typ.NumOut() != 2 || typ.Out(0).Size() != 8 || typ.Out(1).Size() != 8 {
+		t.Fatalf("callJIT returns %v: the offsets assume (uint64, exitCode)", typ)
+	}
+	if retR0 != 8+args || retExit != 8+args+8 {
+		t.Errorf("retR0 = %d, retExit = %d; callJIT's results are at %d and %d", retR0, retExit, 8+args, 8+args+8)
+	}
+	src, err := os.ReadFile("trampoline_amd64.s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame := fmt.Sprintf("TEXT ·callJIT(SB), NOSPLIT|NOFRAME, $0-%d\n", args+16)
+	if !strings.Contains(string(src), frame) {
+		t.Errorf("trampoline does not declare %q", strings.TrimSpace(frame))
 	}
 }
 

@@ -11,9 +11,9 @@
 // made read-execute only after the copy (W^X).
 //
 // Go enters the code only through callJIT, a NOSPLIT assembly trampoline
-// that saves RBP in the context and CALLs the start stub (a new run) or
-// the resume stub (after a helper); the code returns with RET, R0 in RBX
-// and the reason in RAX. Generated code never touches the goroutine stack
+// with no frame that saves RBP in the context and jumps to the start stub
+// (a new run) or the resume stub (after a helper); the code writes R0 and
+// the reason into callJIT's results and returns with RET on its behalf. Generated code never touches the goroutine stack
 // beyond that return address: the eBPF stack is a per-runner mmap,
 // bpf-to-bpf calls save the return address and R6-R10 in the context and
 // return with an indirect JMP, and nothing is pushed. A helper call is an

@@ -193,8 +193,14 @@ func (e *emitter) align(n int) {
 	}
 }
 
-// ret returns to the trampoline.
-func (e *emitter) ret() { e.bytes(0xc3) }
+// returnToGo returns from callJIT on its behalf: R0 (RBX) and the exit
+// code (EAX) to its results, Go's RBP back, RET.
+func (e *emitter) returnToGo() {
+	e.store64(rsp, retR0, rbx)
+	e.store64(rsp, retExit, rax)
+	e.load64(rbp, rbp, offSavedBP)
+	e.bytes(0xc3)
+}
 
 // Condition codes of Jcc (0F 80+cc).
 const (

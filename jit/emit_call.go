@@ -11,9 +11,9 @@ import (
 )
 
 // Generated code never touches the goroutine stack: no PUSH, POP or CALL.
-// The trampoline CALLs the start or the resume stub with the context in
-// RBP and R1, R2 in RDI, RSI; the code returns to it with RET whenever Go
-// must act (exit, helper call, error), R0 in RBX and the exitCode in EAX.
+// The trampoline jumps to the start or the resume stub with the context in
+// RBP and R1, R2 in RDI, RSI; the code returns to Go (returnToGo) whenever
+// Go must act (exit, helper call, error), with R0 and the exitCode.
 
 // emitStart emits the start stub at offset 0, which falls through into
 // slot 0: R10 at the top of the eBPF stack, the packet bytes for
@@ -47,7 +47,7 @@ func (c *compiler) emitDone() {
 		c.rm(fW, opGrp5, 0, rax, 0) // inc qword [rax]
 	}
 	c.aluRR(0, opXor, rax, rax) // exitDone
-	c.ret()
+	c.returnToGo()
 }
 
 // emitResume emits the stub Go re-enters through after a helper: R0 (the
@@ -89,7 +89,7 @@ func (c *compiler) emitHelperExit(pc int, in *program.Insn) {
 	lea := c.leaRIP(rax)
 	c.store64(ctxReg, offResume, rax)
 	c.movRI(0, rax, int32(exitHelper))
-	c.ret()
+	c.returnToGo()
 	c.patch32(lea, c.pos())
 }
 

@@ -45,6 +45,6 @@ var regMap = [11]reg{
 }
 
 // ctxReg holds the address of the runner's context for the whole run: the
-// trampoline sets it, and RBP (Go's frame pointer) is saved and restored
-// around the call by the trampoline.
+// trampoline sets it after saving RBP (Go's frame pointer) in the context,
+// and the code restores RBP when it returns to Go.
 const ctxReg = rbp
