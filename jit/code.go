@@ -20,8 +20,7 @@ type Code struct {
 	mem     []byte // the executable mapping; nil after Close
 	size    int    // bytes of code in mem
 	addrs   []int
-	start   int // offset of the start stub: a new run enters here
-	resume  int // offset of the resume stub: Go re-enters here after a helper
+	resume  int // offset of the resume stub, where Go re-enters after a helper (a new run enters at 0)
 	cleanup runtime.Cleanup
 }
 
@@ -43,7 +42,7 @@ func Compile(p *userspacevm.Prepared) (*Code, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jit: program %s: %w", p.Program.Name, err)
 	}
-	c := &Code{mem: mem, size: len(out.code), addrs: out.addrs, start: out.start, resume: out.resume}
+	c := &Code{mem: mem, size: len(out.code), addrs: out.addrs, resume: out.resume}
 	// A net under Close: code dropped without Close still unmaps.
 	c.cleanup = runtime.AddCleanup(c, func(m []byte) { _ = freeMemory(m) }, mem)
 	return c, nil

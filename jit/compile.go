@@ -59,11 +59,11 @@ const (
 )
 
 // compiled is the output of compile: the code, the offset of each slot,
-// and the two ways in: start for a new run, resume after a helper exit.
+// and the offset of the resume stub (a new run enters at offset 0).
 type compiled struct {
-	code          []byte
-	addrs         []int
-	start, resume int
+	code   []byte
+	addrs  []int
+	resume int
 }
 
 // compile emits the start stub, the body and the stubs.
@@ -89,7 +89,7 @@ func compile(insns []program.Insn, opts options) (*compiled, error) {
 	for _, f := range c.fixups {
 		c.patch32(f.at, c.addrs[f.slot])
 	}
-	return &compiled{code: c.b, addrs: c.addrs, start: 0, resume: resume}, nil
+	return &compiled{code: c.b, addrs: c.addrs, resume: resume}, nil
 }
 
 // loopAlign is the alignment of loop heads: a loop body that starts on a

@@ -172,6 +172,10 @@ func (c *compiler) emitKnownHashLookup(m *maps.Map, h *maps.Header, done, null *
 	c.patch32(c.jmp32(), chain)
 }
 
+// zeroExtendingLoad is, by size, the opcode loading that many bytes into
+// a 32-bit register, zero-extended to 64 bits.
+var zeroExtendingLoad = [5][]byte{1: opMovzx8, 2: opMovzx6, 4: opMovLd}
+
 // emitUnrolledHash computes maps.Hash of the n bytes at key into EAX
 // (zero-extended): whole little-endian words, then the last n%8 bytes
 // read as 4, 2 and 1-byte loads (never past the key) into one word. R3
@@ -198,14 +202,7 @@ func (c *compiler) emitUnrolledHash(key reg, n int) {
 			if rest&size == 0 {
 				continue
 			}
-			switch size {
-			case 4:
-				c.rm(0, opMovLd, rdx, key, int32(off))
-			case 2:
-				c.rm(0, opMovzx6, rdx, key, int32(off))
-			case 1:
-				c.rm(0, opMovzx8, rdx, key, int32(off))
-			}
+			c.rm(0, zeroExtendingLoad[size], rdx, key, int32(off))
 			if shift > 0 {
 				c.shiftRI(fW, extShl, rdx, uint8(shift))
 			}
@@ -234,9 +231,8 @@ func (c *compiler) emitUnrolledKeyCompare(key, slot reg, n int, next *[]int) {
 		if (n-off)&size == 0 {
 			continue
 		}
-		ld := map[int][]byte{4: opMovLd, 2: opMovzx6, 1: opMovzx8}[size]
-		c.rm(0, ld, rdx, key, int32(off))
-		c.rm(0, ld, rcx, slot, maps.SlotOffKey+int32(off))
+		c.rm(0, zeroExtendingLoad[size], rdx, key, int32(off))
+		c.rm(0, zeroExtendingLoad[size], rcx, slot, maps.SlotOffKey+int32(off))
 		c.aluRR(0, opCmp, rdx, rcx)
 		*next = append(*next, c.jcc32(ccNE))
 		off += size

@@ -55,7 +55,7 @@ func newRunner(p *userspacevm.Prepared, code *Code) (*Runner, error) {
 		code:   code,
 		ctx:    new(jitContext),
 		stack:  stack,
-		start:  uintptr(code.addr(code.start)),
+		start:  uintptr(code.addr(0)),
 		resume: uintptr(code.addr(code.resume)),
 		minCtx: p.MinContext,
 	}
