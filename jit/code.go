@@ -11,17 +11,19 @@ import (
 	"github.com/cilium/ebpf/asm"
 
 	"github.com/dropmon/dropmon/userspacevm"
+	"github.com/dropmon/dropmon/userspacevm/maps"
 	"github.com/dropmon/dropmon/userspacevm/program"
 )
 
 // Code is a program compiled to x86-64 machine code in executable memory.
 // Any number of runners may share it; close it after them.
 type Code struct {
-	mem     []byte // the executable mapping; nil after Close
-	size    int    // bytes of code in mem
-	addrs   []int
-	resume  int // offset of the resume stub, where Go re-enters after a helper (a new run enters at 0)
-	cleanup runtime.Cleanup
+	mem      []byte // the executable mapping; nil after Close
+	size     int    // bytes of code in mem
+	addrs    []int
+	resume   int  // offset of the resume stub, where Go re-enters after a helper (a new run enters at 0)
+	readsCPU bool // the code reads the run's CPU from the context
+	cleanup  runtime.Cleanup
 }
 
 // Compile compiles a verified program. Errors match ErrNotSupported when
@@ -42,7 +44,7 @@ func Compile(p *userspacevm.Prepared) (*Code, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jit: program %s: %w", p.Program.Name, err)
 	}
-	c := &Code{mem: mem, size: len(out.code), addrs: out.addrs, resume: out.resume}
+	c := &Code{mem: mem, size: len(out.code), addrs: out.addrs, resume: out.resume, readsCPU: out.readsCPU}
 	// A net under Close: code dropped without Close still unmaps.
 	c.cleanup = runtime.AddCleanup(c, func(m []byte) { _ = freeMemory(m) }, mem)
 	return c, nil
@@ -52,11 +54,12 @@ func Compile(p *userspacevm.Prepared) (*Code, error) {
 // instructions.
 func compileOptions(p *userspacevm.Prepared) options {
 	return options{
-		inlineLookup: defaultLookup(p),
-		maps:         p.Maps,
-		callMaps:     p.Verified.CallMaps,
-		conformance:  p.Program.Type == program.Conformance,
-		guard:        p.HasHashMaps,
+		inlineLookup:  defaultLookup(p),
+		maps:          p.Maps,
+		callMaps:      p.Verified.CallMaps,
+		conformance:   p.Program.Type == program.Conformance,
+		guard:         p.HasHashMaps,
+		lockFreeGuard: p.HasHashMaps && maps.AsymmetricFences(),
 	}
 }
 

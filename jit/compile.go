@@ -25,6 +25,7 @@ type compiler struct {
 
 	localCalls bool // the program has bpf-to-bpf calls
 	packet     bool // the program has LD_ABS or LD_IND
+	readsCPU   bool // the code reads the run's CPU (per-CPU lookups)
 }
 
 // options are what the code depends on besides the instructions.
@@ -40,8 +41,10 @@ type options struct {
 	callMaps []int
 	// conformance: R2 holds the length of the memory at R1.
 	conformance bool
-	// guard: the runs enter and leave the runner's maps.Guard.
-	guard bool
+	// guard: the runs enter and leave the runner's maps.Guard, entering
+	// with a plain increment when lockFreeGuard (maps.AsymmetricFences),
+	// else with a locked one.
+	guard, lockFreeGuard bool
 }
 
 // fixup is a rel32 field at code offset at that must point at slot.
@@ -59,11 +62,13 @@ const (
 )
 
 // compiled is the output of compile: the code, the offset of each slot,
-// and the offset of the resume stub (a new run enters at offset 0).
+// the offset of the resume stub (a new run enters at offset 0), and
+// whether the code reads the run's CPU from the context.
 type compiled struct {
-	code   []byte
-	addrs  []int
-	resume int
+	code     []byte
+	addrs    []int
+	resume   int
+	readsCPU bool
 }
 
 // compile emits the start stub, the body and the stubs.
@@ -89,7 +94,7 @@ func compile(insns []program.Insn, opts options) (*compiled, error) {
 	for _, f := range c.fixups {
 		c.patch32(f.at, c.addrs[f.slot])
 	}
-	return &compiled{code: c.b, addrs: c.addrs, resume: resume}, nil
+	return &compiled{code: c.b, addrs: c.addrs, resume: resume, readsCPU: c.readsCPU}, nil
 }
 
 // loopAlign is the alignment of loop heads: a loop body that starts on a

@@ -32,9 +32,15 @@ func (c *compiler) emitStart() {
 	if c.guard {
 		// Entering must be ordered before the run's loads of buckets: a
 		// locked increment is a full barrier (maps.Guard.Enter's atomic
-		// add). Leaving needs none (emitDone).
+		// add). With lockFreeGuard the maps' writers make every thread
+		// execute that barrier instead (membarrier), before they read
+		// guards. Leaving needs none (emitDone).
 		c.load64(rax, ctxReg, offGuard)
-		c.rm(fW|fLock, opGrp5, 0, rax, 0) // lock inc qword [rax]
+		f := fW | fLock
+		if c.lockFreeGuard {
+			f = fW
+		}
+		c.rm(f, opGrp5, 0, rax, 0) // [lock] inc qword [rax]
 	}
 }
 
@@ -158,7 +164,7 @@ func (c *compiler) emitGenericLookup(pc int, in *program.Insn) {
 		null = append(null, c.jcc32(ccAE))
 		c.rm(fW, opImul, rax, m, maps.HeaderOffSlotStride)
 		if typ == ebpf.PerCPUArray {
-			c.load64(rdx, ctxReg, offCPU)
+			c.loadCPU(rdx)
 			c.rm(0, opMovLd, rcx, m, maps.HeaderOffNumCPUs)
 			c.aluRR(fW, opCmp, rdx, rcx)
 			null = append(null, c.jcc32(ccAE))

@@ -82,10 +82,17 @@ func (c *compiler) emitKnownArrayLookup(m *maps.Map, h *maps.Header, null *[]int
 // emitCPUOffset puts cpu*PerCPUStride in RDX, or jumps to null when the
 // run's CPU is not below NumCPUs (maps.LookupAddr returns 0 then).
 func (c *compiler) emitCPUOffset(h *maps.Header, null *[]int) {
-	c.load64(rdx, ctxReg, offCPU)
+	c.loadCPU(rdx)
 	c.aluRI(fW, extCmp, rdx, int32(h.NumCPUs))
 	*null = append(*null, c.jcc32(ccAE))
 	c.mulImm(rdx, rdx, h.PerCPUStride)
+}
+
+// loadCPU loads the run's CPU, which Go stores in the context only for
+// code that reads it (compiled.readsCPU).
+func (c *compiler) loadCPU(dst reg) {
+	c.readsCPU = true
+	c.load64(dst, ctxReg, offCPU)
 }
 
 // mulImm sets dst = src * k for a layout constant k: a shift when k is a

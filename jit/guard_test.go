@@ -3,6 +3,7 @@
 package jit_test
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"sync"
@@ -73,6 +74,13 @@ func TestGuardUnderChurn(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer code.Close()
+	// The start stub enters the guard with LOCK INC, or with a plain INC
+	// where the maps' writers fence every thread instead (membarrier).
+	locked := bytes.Contains(code.Bytes()[:code.Addrs()[0]], []byte{0xf0, 0x48, 0xff})
+	if locked == maps.AsymmetricFences() {
+		t.Errorf("guard entry locked = %v, but maps.AsymmetricFences() = %v", locked, maps.AsymmetricFences())
+	}
+	t.Logf("guard entry with a locked increment: %v", locked)
 	m := p.Maps[0]
 	value := func(k uint32) []byte { return binary.LittleEndian.AppendUint64(nil, uint64(k)*1000+7) }
 	key := func(k uint32) []byte { return binary.LittleEndian.AppendUint32(nil, k) }

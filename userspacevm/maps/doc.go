@@ -84,4 +84,9 @@
 // that they retire at most half the spare slots. A runner that
 // enters after the unlink cannot reach the slot: Go's atomics are
 // sequentially consistent, so its loads of the chain see the unlink.
+//
+// Machine code may enter guards without a barrier once AsymmetricFences
+// reports true: the writers then issue membarrier(2), which makes every
+// thread of the process execute one, before they read the guards, once per
+// batch of retired slots (fence.go).
 package maps

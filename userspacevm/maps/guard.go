@@ -16,7 +16,8 @@ import (
 // valid, and keeps meaning that entry's memory, until the run ends.
 //
 // Guards cost one atomic add per Enter and per Exit, on a cache line of the
-// runner's own. Runners whose programs reference no hash map need none.
+// runner's own; machine code can do with less (Addr). Runners whose
+// programs reference no hash map need none.
 type Guard struct {
 	seq atomic.Uint64 // odd while a run is in progress
 	_   [56]byte
@@ -38,9 +39,10 @@ func (g *Guard) Exit() {
 }
 
 // Addr is the address of the guard's sequence word, for machine code that
-// enters and leaves the guard itself: an increment that is a full barrier
-// to enter (LOCK INC on x86), and a plain increment to leave, which x86's
-// memory order keeps after the run's loads and stores. Go
+// enters and leaves the guard itself: an increment to enter, which must be
+// a full barrier (LOCK INC on x86) unless AsymmetricFences, and a plain
+// increment to leave, which x86's memory order keeps after the run's loads
+// and stores. Go
 // does not move heap objects; the runner keeps the Guard alive.
 func (g *Guard) Addr() uintptr { return uintptr(unsafe.Pointer(&g.seq)) }
 
@@ -86,6 +88,7 @@ func (m *Map) waitForRuns(maxWait time.Duration) {
 	}
 	h := m.h
 	h.mu.Lock()
+	m.snapshotPendingLocked() // pending slots get their fenced snapshots; the loads below only choose whom to wait for
 	var snap []inside
 	for _, g := range h.guards {
 		if seq := g.seq.Load(); seq&1 == 1 {
@@ -117,7 +120,7 @@ func (m *Map) waitForRuns(maxWait time.Duration) {
 func (m *Map) throttleDeletes() {
 	h := m.h
 	h.mu.Lock()
-	n := len(h.retired)
+	n := len(h.retired) + len(h.pending)
 	h.mu.Unlock()
 	if uint32(n) >= (m.nslots-m.maxEntries)/2 {
 		m.waitForRuns(deleteWait)

@@ -18,6 +18,10 @@ type hashState struct {
 	hand     uint32        // LRU clock hand
 
 	guards []*Guard
+	// pending are deleted slots not yet snapshotted: with AsymmetricFences
+	// a snapshot needs a membarrier first, taken once per batch
+	// (snapshotPendingLocked).
+	pending []uint32
 	// retired are deleted slots that registered guards might still point
 	// into; retired[i]'s snapshot is snapGuards/snapSeqs[first:first+n].
 	retired    []retiredSlot
@@ -95,13 +99,52 @@ func (m *Map) retire(idx uint32) {
 }
 
 // retireLocked snapshots the sequence numbers of the registered guards that
-// are inside a run. Guards are entered with an atomic add and the slot was
-// unlinked with an atomic store before this load: a runner that entered
-// after the snapshot read the bucket after the unlink and cannot reach the
-// slot. If no guard is inside a run, the slot is free now.
+// are inside a run. Guards are entered with a full barrier (an atomic add,
+// or a membarrier of ours with AsymmetricFences) and the slot was unlinked
+// with an atomic store before this load: a runner that entered after the
+// snapshot read the bucket after the unlink and cannot reach the slot. If
+// no guard is inside a run, the slot is free now.
+//
+// With AsymmetricFences the slot waits in pending, and a batch of them is
+// snapshotted after one membarrier: a quarter of the spare slots at most,
+// so that the older three quarters, snapshotted in earlier runs, are
+// reclaimable when a runner's insert finds the free list empty.
 func (m *Map) retireLocked(idx uint32) {
 	h := m.h
 	h.count--
+	if len(h.guards) == 0 {
+		m.pushFreeLocked(idx)
+		return
+	}
+	if fences.on.Load() {
+		h.pending = append(h.pending, idx)
+		if len(h.pending) >= max(1, int(m.nslots-m.maxEntries)/4) {
+			m.snapshotPendingLocked()
+		}
+		return
+	}
+	m.snapshotLocked(idx)
+}
+
+// snapshotPendingLocked fences every thread, then snapshots the guards for
+// each pending slot.
+func (m *Map) snapshotPendingLocked() {
+	h := m.h
+	if len(h.pending) == 0 {
+		return
+	}
+	fenceReaders()
+	for _, idx := range h.pending {
+		m.snapshotLocked(idx)
+	}
+	h.pending = h.pending[:0]
+}
+
+// snapshotLocked retires idx with the sequence numbers of the guards
+// inside a run now, or frees it when there are none. Each slot has a
+// snapshot of its own: reclaimLocked compacts them in place.
+func (m *Map) snapshotLocked(idx uint32) {
+	h := m.h
 	first := len(h.snapGuards)
 	for _, g := range h.guards {
 		if seq := g.seq.Load(); seq&1 == 1 {
@@ -122,6 +165,7 @@ func (m *Map) retireLocked(idx uint32) {
 // newest first, so the free list hands out the longest-retired slot first.
 func (m *Map) reclaimLocked() {
 	h := m.h
+	m.snapshotPendingLocked()
 	const reclaimed = ^uint32(0)
 	for i := len(h.retired) - 1; i >= 0; i-- {
 		r := &h.retired[i]
