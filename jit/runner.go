@@ -89,12 +89,13 @@ func newRunner(p *userspacevm.Prepared, code *Code) (*Runner, error) {
 }
 
 // Run runs the program over ctx: R1 holds ctx's address (0 when empty)
-// and, for the Conformance type, R2 its length. ctx stays referenced (by
-// the helpers' memory map) for the run, so its address stays valid.
+// and, for the Conformance type, R2 its length. No reference to ctx is
+// kept after the run.
 //
 // A run that stays in machine code costs a call through the trampoline
-// and a few stores; Go's side of helper calls (the run context, the
-// helpers' view of memory) is set up at the first helper exit.
+// and a couple of stores; Go's side of helper calls (the run context, the
+// helpers' view of memory, which then holds ctx) is set up at the first
+// helper exit.
 func (r *Runner) Run(ctx []byte, rc *userspacevm.RunContext) (uint64, error) {
 	// Generated code reads the context without checks, as the verifier
 	// proved: the context must be as long as the proof assumed. A closed

@@ -19,8 +19,9 @@ const (
 // (membarrier) before they read guards, so that engines may enter guards
 // without a barrier of their own (AsymmetricFences).
 var fences struct {
-	once sync.Once
-	on   atomic.Bool
+	once       sync.Once
+	registered bool        // membarrier registration succeeded (set once)
+	on         atomic.Bool // writers fence; only tests turn it off again
 }
 
 // AsymmetricFences reports whether machine code may enter a Guard with a
@@ -44,9 +45,12 @@ func AsymmetricFences() bool {
 		if _, _, errno := unix.Syscall(unix.SYS_MEMBARRIER, membarrierCmdRegisterPrivateExpedited, 0, 0); errno != 0 {
 			return
 		}
-		fences.on.Store(true)
+		fences.registered = true
 	})
-	return fences.on.Load()
+	if fences.registered {
+		fences.on.Store(true)
+	}
+	return fences.registered
 }
 
 // fenceReaders makes every running thread of the process execute a full

@@ -66,3 +66,15 @@ func TestPendingBatch(t *testing.T) {
 		t.Errorf("after a batch of deletes with no run in progress: %d pending, %d retired; want both freed", got, retired)
 	}
 }
+
+// BenchmarkFence measures one membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED),
+// what a batch of retired slots costs the writer that snapshots it.
+func BenchmarkFence(b *testing.B) {
+	if !AsymmetricFences() {
+		b.Skip("membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) is not available here")
+	}
+	b.Cleanup(func() { fences.on.Store(false) })
+	for b.Loop() {
+		fenceReaders()
+	}
+}
