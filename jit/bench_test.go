@@ -69,14 +69,7 @@ func BenchmarkEngine(b *testing.B) {
 }
 
 func benchNative(b *testing.B, c benchprog.Case) {
-	ctx := benchprog.Context()
-	fn := c.Native()
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		binary.LittleEndian.PutUint64(ctx, uint64(i%benchprog.Keys))
-		fn(ctx)
-	}
-	recordNative(c.Name, float64(b.Elapsed().Nanoseconds())/float64(b.N))
+	recordNative(c.Name, benchprog.BenchNative(b, c))
 }
 
 func benchEngine(b *testing.B, e userspacevm.Engine, c benchprog.Case) {

@@ -10,9 +10,7 @@ import (
 	"github.com/cilium/ebpf/asm"
 	"golang.org/x/arch/x86/x86asm"
 
-	"github.com/dropmon/dropmon/userspacevm"
 	"github.com/dropmon/dropmon/userspacevm/program"
-	"github.com/dropmon/dropmon/verifier"
 )
 
 // encodingTests are the JIT's encoding table, one row per eBPF
@@ -192,15 +190,7 @@ func compileRow(t *testing.T, insn asm.Instruction) []byte {
 	t.Helper()
 	insns := append(append(asm.Instructions{}, encodingSetup...), insn, asm.Mov.Imm(asm.R0, 0), asm.Return())
 	prog := &program.Program{Name: "row", Type: program.Tracepoint, License: "GPL", Insns: insns}
-	v, err := verifier.Verify(prog, &verifier.Options{ContextSize: 64})
-	if err != nil {
-		t.Fatalf("verify: %v", err)
-	}
-	p, err := userspacevm.PrepareVerified(v, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	_, p := prepare(t, prog, 64)
 	code, err := Compile(p)
 	if err != nil {
 		t.Fatal(err)

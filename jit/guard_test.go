@@ -1,6 +1,6 @@
 //go:build amd64 && linux
 
-package jit_test
+package jit
 
 import (
 	"bytes"
@@ -13,11 +13,8 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 
-	"github.com/dropmon/dropmon/jit"
-	"github.com/dropmon/dropmon/userspacevm"
 	"github.com/dropmon/dropmon/userspacevm/maps"
 	"github.com/dropmon/dropmon/userspacevm/program"
-	"github.com/dropmon/dropmon/verifier"
 )
 
 // holdProg looks up the record's u32 at offset 8 and, when found, reads
@@ -57,17 +54,9 @@ func holdProg(spec *program.MapSpec) *program.Program {
 func TestGuardUnderChurn(t *testing.T) {
 	const keys, runsPerRunner, runners = 8, 20000, 2
 	spec := &program.MapSpec{Name: "churn", Type: ebpf.Hash, KeySize: 4, ValueSize: 8, MaxEntries: keys}
-	v, err := verifier.Verify(holdProg(spec), &verifier.Options{ContextSize: 16})
-	if err != nil {
-		t.Fatalf("%+v", err)
-	}
-	p, err := userspacevm.PrepareVerified(v, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	code, err := jit.Compile(p)
-	if errors.Is(err, jit.ErrNotSupported) {
+	_, p := prepare(t, holdProg(spec), 16)
+	code, err := Compile(p)
+	if errors.Is(err, ErrNotSupported) {
 		t.Skip(err)
 	}
 	if err != nil {
@@ -117,7 +106,7 @@ func TestGuardUnderChurn(t *testing.T) {
 	counts := make([][3]int, runners)
 	for i := range runners {
 		wg.Go(func() {
-			r, err := jit.NewRunner(p, code)
+			r, err := NewRunner(p, code)
 			if err != nil {
 				t.Error(err)
 				return

@@ -96,15 +96,7 @@ func TestMapLookup(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := verifier.Verify(lookupProg(&tt.spec, tt.vary), &verifier.Options{ContextSize: 32})
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := userspacevm.PrepareVerified(v, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer p.Close()
+			v, p := prepare(t, lookupProg(&tt.spec, tt.vary), 32)
 			checkCallMap(t, v, tt.vary)
 			if tt.spec.Type == ebpf.Hash || tt.spec.Type == ebpf.LRUHash || tt.spec.Type == ebpf.PerCPUHash {
 				for k := range uint32(3) {
@@ -195,15 +187,7 @@ func TestHashLookup(t *testing.T) {
 		keySize := tt.keySize
 		t.Run(fmt.Sprint(keySize, map[bool]string{true: "/generic"}[tt.vary]), func(t *testing.T) {
 			spec := &program.MapSpec{Name: "h", Type: ebpf.Hash, KeySize: keySize, ValueSize: 8, MaxEntries: 64}
-			v, err := verifier.Verify(hashLookupProg(spec, tt.vary), &verifier.Options{ContextSize: 32 + int(keySize)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := userspacevm.PrepareVerified(v, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer p.Close()
+			v, p := prepare(t, hashLookupProg(spec, tt.vary), 32+int(keySize))
 			m := p.Maps[0]
 			key := func(i int) []byte {
 				k := make([]byte, keySize)

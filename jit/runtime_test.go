@@ -17,7 +17,6 @@ import (
 	"github.com/dropmon/dropmon/userspacevm"
 	"github.com/dropmon/dropmon/userspacevm/maps"
 	"github.com/dropmon/dropmon/userspacevm/program"
-	"github.com/dropmon/dropmon/verifier"
 )
 
 // countProg looks the record's first u64 up in a hash map (inline)
@@ -54,15 +53,7 @@ func countProg() *program.Program {
 // it with -race too.
 func TestRuntimeInterplay(t *testing.T) {
 	const goroutines, runs, keys = 8, 50000, 16
-	v, err := verifier.Verify(countProg(), &verifier.Options{ContextSize: 16})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := userspacevm.PrepareVerified(v, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	_, p := prepare(t, countProg(), 16)
 	m := p.Maps[0]
 	for k := range uint64(keys) {
 		if err := m.Update(binary.LittleEndian.AppendUint64(nil, k), make([]byte, 8), maps.UpdateAny); err != nil {

@@ -18,14 +18,7 @@ var nativeNsPerOp sync.Map
 func BenchmarkNative(b *testing.B) {
 	for _, c := range benchprog.Cases {
 		b.Run(c.Name, func(b *testing.B) {
-			ctx := benchprog.Context()
-			fn := c.Native()
-			b.ReportAllocs()
-			for i := 0; b.Loop(); i++ {
-				binary.LittleEndian.PutUint64(ctx, uint64(i%benchprog.Keys))
-				fn(ctx)
-			}
-			nativeNsPerOp.Store(c.Name, float64(b.Elapsed().Nanoseconds())/float64(b.N))
+			nativeNsPerOp.Store(c.Name, benchprog.BenchNative(b, c))
 		})
 	}
 }

@@ -37,24 +37,24 @@ func TestCFG(t *testing.T) {
 		unpriv  bool
 		wantErr string
 	}{
-		{"jump out of range", insns(asm.Mov.Imm(asm.R0, 0), asm.Mov.Imm(asm.R1, 0), asm.Mov.Imm(asm.R2, 0), ja(36), asm.Return()),
+		{"jump out of range", cat(asm.Mov.Imm(asm.R0, 0), asm.Mov.Imm(asm.R1, 0), asm.Mov.Imm(asm.R2, 0), ja(36), asm.Return()),
 			false, "jump out of range from insn 3 to 40"},
-		{"jump backwards out of range", insns(ja(-5), exit0), false, "jump out of range from insn 0 to -4"},
-		{"jump into lddw", insns(ja(1), asm.LoadImm(asm.R0, 1, asm.DWord), asm.Return()), false, "jump into the middle of ldimm64 insn 1"},
-		{"unreachable after exit", insns(exit0, exit0), false, "unreachable insn 2"},
-		{"unreachable function", insns(exit0, asm.Mov.Imm(asm.R0, 1).WithSymbol("f"), asm.Return()), false, "unreachable insn 2"},
-		{"falls off the end", insns(asm.Mov.Imm(asm.R0, 0)), false, "last insn is not an exit or jmp"},
+		{"jump backwards out of range", cat(ja(-5), exit0), false, "jump out of range from insn 0 to -4"},
+		{"jump into lddw", cat(ja(1), asm.LoadImm(asm.R0, 1, asm.DWord), asm.Return()), false, "jump into the middle of ldimm64 insn 1"},
+		{"unreachable after exit", cat(exit0, exit0), false, "unreachable insn 2"},
+		{"unreachable function", cat(exit0, asm.Mov.Imm(asm.R0, 1).WithSymbol("f"), asm.Return()), false, "unreachable insn 2"},
+		{"falls off the end", cat(asm.Mov.Imm(asm.R0, 0)), false, "last insn is not an exit or jmp"},
 		{"loop allowed privileged", boundedLoop(10).Insns, false, ""},
 		{"loop refused unprivileged", boundedLoop(10).Insns, true, "back-edge from insn 6 to 1"},
-		{"jump out of a function", insns(asm.Call.Label("f"), asm.Ja.Label("g"), asm.Return(),
+		{"jump out of a function", cat(asm.Call.Label("f"), asm.Ja.Label("g"), asm.Return(),
 			asm.Mov.Imm(asm.R0, 0).WithSymbol("f"), asm.Mov.Imm(asm.R0, 0).WithSymbol("g"), asm.Return()), false, "jump out of range from insn 1 to 4"},
 		{"call chain of 8 frames", callChain(8), false, ""},
 		{"call chain of 9 frames", callChain(9), false, "the call stack of 9 frames is too deep !"},
-		{"combined stack too large", insns(stDW(asm.RFP, -512), asm.Call.Label("f"), asm.Return(),
+		{"combined stack too large", cat(stDW(asm.RFP, -512), asm.Call.Label("f"), asm.Return(),
 			stDW(asm.RFP, -8).WithSymbol("f"), exit0), false, "combined stack size of 2 calls is 528. Too large"},
 		{"bpf-to-bpf call unprivileged", callChain(2), true,
 			"loading/calling other bpf or kernel functions are allowed for CAP_BPF and CAP_SYS_ADMIN"},
-		{"recursion", insns(asm.Call.Label("f"), asm.Return(), asm.Call.Label("f").WithSymbol("f"), asm.Return()), false,
+		{"recursion", cat(asm.Call.Label("f"), asm.Return(), asm.Call.Label("f").WithSymbol("f"), asm.Return()), false,
 			"the call stack of 9 frames is too deep !"},
 	}
 	for _, tt := range tests {
@@ -86,7 +86,7 @@ func TestCallChainStack(t *testing.T) {
 }
 
 func TestStackPointerToCaller(t *testing.T) {
-	p := &program.Program{Type: program.SocketFilter, Insns: insns(
+	p := &program.Program{Type: program.SocketFilter, Insns: cat(
 		asm.Mov.Reg(asm.R1, asm.RFP), asm.Add.Imm(asm.R1, -8), asm.Call.Label("f"),
 		asm.LoadMem(asm.R2, asm.RFP, -8, asm.DWord), asm.LoadMem(asm.R0, asm.R2, 0, asm.DWord), asm.Return(),
 		asm.Mov.Reg(asm.R2, asm.RFP).WithSymbol("f"), asm.Add.Imm(asm.R2, -16), asm.StoreMem(asm.R1, 0, asm.R2, asm.DWord), exit0)}

@@ -37,12 +37,12 @@ func encode(tb testing.TB, insns asm.Instructions) []byte {
 // neither panic (an Internal error) nor run long, whatever it decides.
 func FuzzVerify(f *testing.F) {
 	f.Add(uint8(0), encode(f, boundedLoop(100).Insns))
-	f.Add(uint8(4), encode(f, insns(asm.LoadMem(asm.R2, asm.R1, 0, asm.Word), asm.LoadMem(asm.R3, asm.R1, 4, asm.Word),
+	f.Add(uint8(4), encode(f, cat(asm.LoadMem(asm.R2, asm.R1, 0, asm.Word), asm.LoadMem(asm.R3, asm.R1, 4, asm.Word),
 		asm.Mov.Reg(asm.R4, asm.R2), asm.Add.Imm(asm.R4, 14), asm.JGT.Reg(asm.R4, asm.R3, "out"),
 		asm.LoadMem(asm.R0, asm.R2, 12, asm.Half), asm.Mov.Imm(asm.R0, 0).WithSymbol("out"), asm.Return())))
-	f.Add(uint8(1), encode(f, insns(lookupMap, asm.JEq.Imm(asm.R0, 0, "out"), asm.LoadMem(asm.R1, asm.R0, 4, asm.Word),
+	f.Add(uint8(1), encode(f, cat(lookupMap, asm.JEq.Imm(asm.R0, 0, "out"), asm.LoadMem(asm.R1, asm.R0, 4, asm.Word),
 		asm.StoreMem(asm.R0, 0, asm.R1, asm.Word), asm.Mov.Imm(asm.R0, 0).WithSymbol("out"), asm.Return())))
-	f.Add(uint8(2), encode(f, insns(asm.Mov.Imm(asm.R1, 3), asm.Call.Label("f"), asm.Return(),
+	f.Add(uint8(2), encode(f, cat(asm.Mov.Imm(asm.R1, 3), asm.Call.Label("f"), asm.Return(),
 		asm.Mov.Reg(asm.R0, asm.R1).WithSymbol("f"), asm.Return())))
 	f.Fuzz(func(t *testing.T, typ uint8, code []byte) {
 		raw, err := program.FromBytes(code)

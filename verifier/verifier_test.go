@@ -25,21 +25,6 @@ func stDW(dst asm.Register, off int16) asm.Instruction {
 	return asm.Instruction{OpCode: asm.OpCode(asm.StClass).SetMode(asm.MemMode).SetSize(asm.DWord), Dst: dst, Offset: off}
 }
 
-func insns(parts ...any) asm.Instructions {
-	var out asm.Instructions
-	for _, p := range parts {
-		switch v := p.(type) {
-		case asm.Instruction:
-			out = append(out, v)
-		case asm.Instructions:
-			out = append(out, v...)
-		default:
-			panic(fmt.Sprintf("insns: %T", p))
-		}
-	}
-	return out
-}
-
 // TestVerify checks the phases on small programs, rejections by a
 // substring of the kernel's message.
 func TestVerify(t *testing.T) {
@@ -52,71 +37,71 @@ func TestVerify(t *testing.T) {
 		wantErr string // "" to accept
 	}{
 		{name: "return 0", prog: exit0},
-		{name: "R0 not written", prog: insns(asm.Return()), wantErr: "insn 0: R0 !read_ok"},
-		{name: "R2 not written", prog: insns(asm.Mov.Reg(asm.R0, asm.R2), asm.Return()), wantErr: "R2 !read_ok"},
-		{name: "deref of a scalar", prog: insns(asm.Mov.Imm(asm.R1, 0), asm.LoadMem(asm.R0, asm.R1, 0, asm.DWord), asm.Return()),
+		{name: "R0 not written", prog: cat(asm.Return()), wantErr: "insn 0: R0 !read_ok"},
+		{name: "R2 not written", prog: cat(asm.Mov.Reg(asm.R0, asm.R2), asm.Return()), wantErr: "R2 !read_ok"},
+		{name: "deref of a scalar", prog: cat(asm.Mov.Imm(asm.R1, 0), asm.LoadMem(asm.R0, asm.R1, 0, asm.DWord), asm.Return()),
 			wantErr: "R1 invalid mem access 'scalar'"},
-		{name: "uninitialised stack, unprivileged", unpriv: true, prog: insns(asm.LoadMem(asm.R0, asm.RFP, -8, asm.DWord), asm.Return()),
+		{name: "uninitialised stack, unprivileged", unpriv: true, prog: cat(asm.LoadMem(asm.R0, asm.RFP, -8, asm.DWord), asm.Return()),
 			wantErr: "invalid read from stack off -8+0 size 8"},
-		{name: "stack spill and fill keeps the pointer", prog: insns(asm.StoreMem(asm.RFP, -8, asm.R1, asm.DWord),
+		{name: "stack spill and fill keeps the pointer", prog: cat(asm.StoreMem(asm.RFP, -8, asm.R1, asm.DWord),
 			asm.LoadMem(asm.R2, asm.RFP, -8, asm.DWord), asm.LoadMem(asm.R0, asm.R2, 0, asm.Word), asm.Return())},
-		{name: "narrow spill keeps bounds", maps: []*program.MapSpec{arrayMap}, prog: insns(asm.FnGetPrandomU32.Call(),
+		{name: "narrow spill keeps bounds", maps: []*program.MapSpec{arrayMap}, prog: cat(asm.FnGetPrandomU32.Call(),
 			asm.And.Imm32(asm.R0, 7), asm.StoreMem(asm.RFP, -16, asm.R0, asm.Word), lookupMap, asm.JEq.Imm(asm.R0, 0, "out"),
 			asm.LoadMem(asm.R2, asm.RFP, -16, asm.Word), asm.Add.Reg(asm.R0, asm.R2), asm.LoadMem(asm.R1, asm.R0, 0, asm.Byte),
 			asm.Mov.Imm(asm.R0, 0).WithSymbol("out"), asm.Return())},
-		{name: "narrow spill, wide value", maps: []*program.MapSpec{arrayMap}, prog: insns(asm.FnGetPrandomU32.Call(),
+		{name: "narrow spill, wide value", maps: []*program.MapSpec{arrayMap}, prog: cat(asm.FnGetPrandomU32.Call(),
 			asm.And.Imm(asm.R0, 0x1ff), asm.StoreMem(asm.RFP, -16, asm.R0, asm.Byte), lookupMap, asm.JEq.Imm(asm.R0, 0, "out"),
 			asm.LoadMem(asm.R2, asm.RFP, -16, asm.Byte), asm.Add.Reg(asm.R0, asm.R2), asm.LoadMem(asm.R1, asm.R0, 0, asm.Byte),
 			asm.Mov.Imm(asm.R0, 0).WithSymbol("out"), asm.Return()), wantErr: "invalid access to map value, value_size=8 off=255 size=1"},
-		{name: "JMP32 bounds the low half", maps: []*program.MapSpec{arrayMap}, prog: insns(lookupMap,
+		{name: "JMP32 bounds the low half", maps: []*program.MapSpec{arrayMap}, prog: cat(lookupMap,
 			asm.JEq.Imm(asm.R0, 0, "out"), asm.LoadMem(asm.R1, asm.R0, 0, asm.DWord), asm.JGT.Imm32(asm.R1, 7, "out"),
 			asm.Mov.Reg32(asm.R2, asm.R1), asm.Add.Reg(asm.R0, asm.R2), asm.LoadMem(asm.R1, asm.R0, 0, asm.Byte),
 			asm.Mov.Imm(asm.R0, 0).WithSymbol("out"), asm.Return())},
-		{name: "write to R10", prog: insns(asm.Mov.Imm(asm.R10, 0), exit0), wantErr: "frame pointer is read only"},
-		{name: "div by zero", prog: insns(asm.Mov.Imm(asm.R0, 1), asm.Div.Imm(asm.R0, 0), asm.Return()), wantErr: "div by zero"},
-		{name: "unreachable", prog: insns(exit0, asm.Mov.Imm(asm.R0, 1), asm.Return()), wantErr: "unreachable insn 2"},
-		{name: "back-edge unprivileged", unpriv: true, prog: insns(asm.Mov.Imm(asm.R0, 0),
+		{name: "write to R10", prog: cat(asm.Mov.Imm(asm.R10, 0), exit0), wantErr: "frame pointer is read only"},
+		{name: "div by zero", prog: cat(asm.Mov.Imm(asm.R0, 1), asm.Div.Imm(asm.R0, 0), asm.Return()), wantErr: "div by zero"},
+		{name: "unreachable", prog: cat(exit0, asm.Mov.Imm(asm.R0, 1), asm.Return()), wantErr: "unreachable insn 2"},
+		{name: "back-edge unprivileged", unpriv: true, prog: cat(asm.Mov.Imm(asm.R0, 0),
 			asm.Add.Imm(asm.R0, 1).WithSymbol("l"), asm.JLT.Imm(asm.R0, 4, "l"), asm.Return()), wantErr: "back-edge from insn 2 to 1"},
-		{name: "bounded loop privileged", prog: insns(asm.Mov.Imm(asm.R0, 0),
+		{name: "bounded loop privileged", prog: cat(asm.Mov.Imm(asm.R0, 0),
 			asm.Add.Imm(asm.R0, 1).WithSymbol("l"), asm.JLT.Imm(asm.R0, 4, "l"), asm.Return())},
-		{name: "infinite loop", prog: insns(asm.Mov.Imm(asm.R0, 0), asm.Ja.Label("l"),
+		{name: "infinite loop", prog: cat(asm.Mov.Imm(asm.R0, 0), asm.Ja.Label("l"),
 			asm.Mov.Imm(asm.R1, 1).WithSymbol("l"), asm.Ja.Label("l")), wantErr: "infinite loop detected at insn"},
-		{name: "map value in bounds", maps: []*program.MapSpec{hashMap}, prog: insns(lookupMap,
+		{name: "map value in bounds", maps: []*program.MapSpec{hashMap}, prog: cat(lookupMap,
 			asm.JEq.Imm(asm.R0, 0, "out"), asm.LoadMem(asm.R1, asm.R0, 4, asm.Word), asm.Mov.Imm(asm.R0, 0).WithSymbol("out"), asm.Return())},
-		{name: "map value out of bounds", maps: []*program.MapSpec{hashMap}, prog: insns(lookupMap,
+		{name: "map value out of bounds", maps: []*program.MapSpec{hashMap}, prog: cat(lookupMap,
 			asm.JEq.Imm(asm.R0, 0, "out"), asm.LoadMem(asm.R1, asm.R0, 8, asm.Word), asm.Mov.Imm(asm.R0, 0).WithSymbol("out"), asm.Return()),
 			wantErr: "invalid access to map value, value_size=8 off=8 size=4"},
-		{name: "map value without null check", maps: []*program.MapSpec{hashMap}, prog: insns(lookupMap,
+		{name: "map value without null check", maps: []*program.MapSpec{hashMap}, prog: cat(lookupMap,
 			asm.LoadMem(asm.R1, asm.R0, 0, asm.Word), exit0), wantErr: "R0 invalid mem access 'map_value_or_null'"},
-		{name: "null check through a copy", maps: []*program.MapSpec{hashMap}, prog: insns(lookupMap, asm.Mov.Reg(asm.R6, asm.R0),
+		{name: "null check through a copy", maps: []*program.MapSpec{hashMap}, prog: cat(lookupMap, asm.Mov.Reg(asm.R6, asm.R0),
 			asm.JEq.Imm(asm.R0, 0, "out"), asm.LoadMem(asm.R1, asm.R6, 0, asm.Word), asm.Mov.Imm(asm.R0, 0).WithSymbol("out"), asm.Return())},
-		{name: "map pointer arithmetic", maps: []*program.MapSpec{hashMap}, prog: insns(asm.LoadMapPtr(asm.R3, 0), asm.Add.Imm(asm.R3, 8), exit0),
+		{name: "map pointer arithmetic", maps: []*program.MapSpec{hashMap}, prog: cat(asm.LoadMapPtr(asm.R3, 0), asm.Add.Imm(asm.R3, 8), exit0),
 			wantErr: "R3 pointer arithmetic on map_ptr prohibited"},
-		{name: "key not a pointer", maps: []*program.MapSpec{hashMap}, prog: insns(asm.LoadMapPtr(asm.R1, 0), asm.Mov.Imm(asm.R2, 0),
+		{name: "key not a pointer", maps: []*program.MapSpec{hashMap}, prog: cat(asm.LoadMapPtr(asm.R1, 0), asm.Mov.Imm(asm.R2, 0),
 			asm.FnMapLookupElem.Call(), exit0), wantErr: "R2 type=scalar expected=fp, pkt, pkt_meta, map_key, map_value"},
-		{name: "tail call through a hash", maps: []*program.MapSpec{hashMap}, prog: insns(asm.LoadMapPtr(asm.R2, 0), asm.Mov.Imm(asm.R3, 0),
+		{name: "tail call through a hash", maps: []*program.MapSpec{hashMap}, prog: cat(asm.LoadMapPtr(asm.R2, 0), asm.Mov.Imm(asm.R3, 0),
 			asm.FnTailCall.Call(), exit0), wantErr: "expected prog array map for tail call"},
-		{name: "packet without bounds check", typ: program.XDP, prog: insns(asm.LoadMem(asm.R2, asm.R1, 0, asm.Word),
+		{name: "packet without bounds check", typ: program.XDP, prog: cat(asm.LoadMem(asm.R2, asm.R1, 0, asm.Word),
 			asm.LoadMem(asm.R0, asm.R2, 12, asm.Half), exit0), wantErr: "invalid access to packet, off=12 size=2, R2(id=0,off=12,r=0)"},
-		{name: "packet with bounds check", typ: program.XDP, prog: insns(asm.LoadMem(asm.R2, asm.R1, 0, asm.Word),
+		{name: "packet with bounds check", typ: program.XDP, prog: cat(asm.LoadMem(asm.R2, asm.R1, 0, asm.Word),
 			asm.LoadMem(asm.R3, asm.R1, 4, asm.Word), asm.Mov.Reg(asm.R4, asm.R2), asm.Add.Imm(asm.R4, 14),
 			asm.JGT.Reg(asm.R4, asm.R3, "out"), asm.LoadMem(asm.R0, asm.R2, 12, asm.Half),
 			asm.Mov.Imm(asm.R0, 0).WithSymbol("out"), asm.Return())},
-		{name: "pkt_end arithmetic", typ: program.XDP, prog: insns(asm.LoadMem(asm.R3, asm.R1, 4, asm.Word), asm.Add.Imm(asm.R3, 1), exit0),
+		{name: "pkt_end arithmetic", typ: program.XDP, prog: cat(asm.LoadMem(asm.R3, asm.R1, 4, asm.Word), asm.Add.Imm(asm.R3, 1), exit0),
 			wantErr: "R3 pointer arithmetic on pkt_end prohibited"},
-		{name: "unknown helper", prog: insns(asm.BuiltinFunc(1000).Call(), exit0), wantErr: "invalid func unknown#1000"},
-		{name: "helper for another type", typ: program.XDP, prog: insns(asm.Mov.Reg(asm.R1, asm.RFP), asm.Add.Imm(asm.R1, -8),
+		{name: "unknown helper", prog: cat(asm.BuiltinFunc(1000).Call(), exit0), wantErr: "invalid func unknown#1000"},
+		{name: "helper for another type", typ: program.XDP, prog: cat(asm.Mov.Reg(asm.R1, asm.RFP), asm.Add.Imm(asm.R1, -8),
 			asm.Mov.Imm(asm.R2, 8), asm.Mov.Imm(asm.R3, 0), asm.FnProbeRead.Call(), exit0),
 			wantErr: "program of this type cannot use helper bpf_probe_read#4"},
-		{name: "pointer leaked as return value", unpriv: true, prog: insns(asm.Mov.Reg(asm.R0, asm.R1), asm.Return()),
+		{name: "pointer leaked as return value", unpriv: true, prog: cat(asm.Mov.Reg(asm.R0, asm.R1), asm.Return()),
 			wantErr: "R0 leaks addr as return value"},
-		{name: "context read", typ: program.Kprobe, prog: insns(asm.LoadMem(asm.R0, asm.R1, 8, asm.DWord), asm.Return())},
-		{name: "LD_ABS in a socket filter", prog: insns(asm.Mov.Reg(asm.R6, asm.R1), asm.LoadAbs(12, asm.Half), asm.Return())},
-		{name: "LD_ABS in XDP", typ: program.XDP, prog: insns(asm.Mov.Reg(asm.R6, asm.R1), asm.LoadAbs(12, asm.Half), asm.Return()),
+		{name: "context read", typ: program.Kprobe, prog: cat(asm.LoadMem(asm.R0, asm.R1, 8, asm.DWord), asm.Return())},
+		{name: "LD_ABS in a socket filter", prog: cat(asm.Mov.Reg(asm.R6, asm.R1), asm.LoadAbs(12, asm.Half), asm.Return())},
+		{name: "LD_ABS in XDP", typ: program.XDP, prog: cat(asm.Mov.Reg(asm.R6, asm.R1), asm.LoadAbs(12, asm.Half), asm.Return()),
 			wantErr: "BPF_LD_[ABS|IND] instructions not allowed for this program type"},
-		{name: "bpf-to-bpf call", prog: insns(asm.Mov.Imm(asm.R1, 3), asm.Call.Label("f"), asm.Return(),
+		{name: "bpf-to-bpf call", prog: cat(asm.Mov.Imm(asm.R1, 3), asm.Call.Label("f"), asm.Return(),
 			asm.Mov.Reg(asm.R0, asm.R1).WithSymbol("f"), asm.Return())},
-		{name: "combined stack too large", prog: insns(stDW(asm.RFP, -512), asm.Call.Label("f"), asm.Return(),
+		{name: "combined stack too large", prog: cat(stDW(asm.RFP, -512), asm.Call.Label("f"), asm.Return(),
 			stDW(asm.RFP, -16).WithSymbol("f"), exit0), wantErr: "combined stack size of 2 calls is 528. Too large"},
 	}
 	for _, tt := range tests {
@@ -167,7 +152,7 @@ func TestErrorFormat(t *testing.T) {
 }
 
 func TestVerified(t *testing.T) {
-	p := &program.Program{Type: program.Tracepoint, Insns: insns(asm.LoadMem(asm.R0, asm.R1, 16, asm.DWord),
+	p := &program.Program{Type: program.Tracepoint, Insns: cat(asm.LoadMem(asm.R0, asm.R1, 16, asm.DWord),
 		asm.StoreImm(asm.RFP, -12, 0, asm.Word), asm.Call.Label("f"), asm.Return(),
 		stDW(asm.RFP, -24).WithSymbol("f"), exit0)}
 	v, err := Verify(p, nil)
@@ -186,7 +171,7 @@ func TestVerified(t *testing.T) {
 }
 
 func TestLogLevels(t *testing.T) {
-	p := &program.Program{Type: program.XDP, Maps: []*program.MapSpec{hashMap}, Insns: insns(lookupMap,
+	p := &program.Program{Type: program.XDP, Maps: []*program.MapSpec{hashMap}, Insns: cat(lookupMap,
 		asm.JEq.Imm(asm.R0, 0, "out"), asm.LoadMem(asm.R1, asm.R0, 8, asm.Word), asm.Mov.Imm(asm.R0, 0).WithSymbol("out"), asm.Return())}
 	for level, want := range []string{"invalid access to map value", "5: call bpf_map_lookup_elem#1", "R0=map_value_or_null(id=1,off=0,vs=8)"} {
 		_, err := Verify(p, &Options{LogLevel: level})

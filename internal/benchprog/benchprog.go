@@ -8,6 +8,7 @@ package benchprog
 import (
 	"encoding/binary"
 	"sync/atomic"
+	"testing"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
@@ -123,6 +124,20 @@ func nativeMapCount(counts map[uint64]*uint64, ctx []byte) uint64 {
 	v := uint64(1)
 	counts[key] = &v
 	return 0
+}
+
+// BenchNative runs c's native function as a benchmark (through a func
+// value, with the key written at ctx[0] each run, as engines are run) and
+// returns its ns/op: the baseline the engines' ratios use.
+func BenchNative(b *testing.B, c Case) float64 {
+	ctx := Context()
+	fn := c.Native()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		binary.LittleEndian.PutUint64(ctx, uint64(i%Keys))
+		fn(ctx)
+	}
+	return float64(b.Elapsed().Nanoseconds()) / float64(b.N)
 }
 
 // Context is the record every case reads: 0x5a5a at offset 16; the caller
