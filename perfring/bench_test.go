@@ -2,6 +2,7 @@ package perfring
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -24,6 +25,8 @@ func BenchmarkRingRead(b *testing.B) {
 		{"ReadContext", 1, func(rd *Reader, rec *Record) error { return rd.ReadContext(ctx, rec) }},
 		{"ReadPending", 1, func(rd *Reader, rec *Record) error { _, err := rd.ReadPending(rec); return err }},
 		{"ReadInto/8rings-1busy", 8, func(rd *Reader, rec *Record) error { return rd.ReadInto(rec) }},
+		{"ReadBatch", 1, nil},
+		{"ReadBatch/8rings-1busy", 8, nil},
 		{"memcpy", 1, nil},
 	}
 	for _, bb := range benches {
@@ -32,7 +35,7 @@ func BenchmarkRingRead(b *testing.B) {
 			var busy *synthRing
 			for cpu := range bb.rings {
 				s := newSynthRing(b, cpu, 256, st, 0, false)
-				s.w.noWake = true
+				s.w.NoWake = true
 				rings = append(rings, s.Ring)
 				if busy == nil {
 					busy = s
@@ -41,17 +44,30 @@ func BenchmarkRingRead(b *testing.B) {
 			rd := newTestReader(b, rings...)
 			var rec Record
 			var sink [128]byte
+			check := func(rec *Record) {
+				if len(rec.Raw) != 44 {
+					b.Fatalf("raw of %d bytes", len(rec.Raw))
+				}
+			}
 			b.SetBytes(int64(len(sample)))
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; {
 				b.StopTimer()
 				n := 0
-				for busy.w.free() >= uint64(len(sample)) {
-					busy.w.write(sample)
+				for busy.w.Free() >= uint64(len(sample)) {
+					busy.w.Write(sample)
 					n++
 				}
 				b.StartTimer()
+				if strings.HasPrefix(bb.name, "ReadBatch") {
+					got, err := rd.ReadBatch(ctx, check)
+					if err != nil || got != n {
+						b.Fatalf("ReadBatch = %d, %v; want %d records", got, err, n)
+					}
+					i += n
+					continue
+				}
 				if bb.read == nil {
 					i += copyOut(busy, sink[:], n, b.N-i)
 					continue
@@ -81,6 +97,6 @@ func copyOut(s *synthRing, sink []byte, n, max int) int {
 		copy(sink[c:80], s.data)
 		s.Ring.tail += 80
 	}
-	s.rewind(s.w.head)
+	s.rewind(s.w.Head)
 	return n
 }

@@ -23,13 +23,16 @@ const wakeData = -1
 // can wait for a blocked read to leave. The methods are safe to call from
 // several goroutines, but records are views, so one goroutine should read.
 type Reader struct {
-	mu     sync.Mutex // held for a whole read; Close takes it to wait for readers
-	rings  []*Ring
-	next   int   // ring to look at first, for round-robin
-	last   *Ring // ring whose last record is still handed out
-	epfd   int
-	events []unix.EpollEvent
-	drain  [8]byte
+	mu    sync.Mutex // held for a whole read; Close takes it to wait for readers
+	rings []*Ring
+	next  int   // ring to look at first, for round-robin
+	last  *Ring // ring whose last record is still handed out
+	// batchRec is the record ReadBatch fills; a field, so that handing its
+	// address to fn does not make it escape per call.
+	batchRec Record
+	epfd     int
+	events   []unix.EpollEvent
+	drain    [8]byte
 
 	// wakeMu guards wakefd against Close, for wakes from other goroutines.
 	wakeMu sync.RWMutex
@@ -37,6 +40,7 @@ type Reader struct {
 
 	deadline atomic.Int64 // UnixNano, 0 for none
 	blocking atomic.Bool  // a read is in, or about to enter, epoll_wait
+	woken    atomic.Bool  // Wake was called: a batch read returns
 	closed   atomic.Bool
 	cleanup  runtime.Cleanup
 }

@@ -34,13 +34,13 @@ func TestLostRecords(t *testing.T) {
 	rd := newTestReader(t, s.Ring)
 	var seq, written uint64
 	for round, extra := range []int{10, 3} {
-		for s.w.write(seqSample(1, seq)) {
+		for s.w.Write(seqSample(1, seq)) {
 			seq++
 			written++
 		}
 		seq++
 		for range extra {
-			s.w.write(seqSample(1, seq))
+			s.w.Write(seqSample(1, seq))
 			seq++
 		}
 		dropped := uint64(extra + 1)
@@ -59,7 +59,7 @@ func TestLostRecords(t *testing.T) {
 		}
 		written = 0
 		// The next record that fits brings the PERF_RECORD_LOST in front.
-		if !s.w.write(seqSample(1, seq)) {
+		if !s.w.Write(seqSample(1, seq)) {
 			t.Fatal("write after draining did not fit")
 		}
 		if err := rd.ReadInto(&rec); err != nil || rec.Type != RecordLost || rec.Lost != dropped || rec.ID != 101 || rec.CPU != 1 {
@@ -72,8 +72,8 @@ func TestLostRecords(t *testing.T) {
 			t.Fatalf("round %d: after the lost record: seq %d, want %d", round, got, seq)
 		}
 		seq++
-		if s.Lost() != s.w.total || rd.Lost() != s.w.total {
-			t.Fatalf("round %d: ring.Lost() = %d, reader.Lost() = %d, want %d", round, s.Lost(), rd.Lost(), s.w.total)
+		if s.Lost() != s.w.Total || rd.Lost() != s.w.Total {
+			t.Fatalf("round %d: ring.Lost() = %d, reader.Lost() = %d, want %d", round, s.Lost(), rd.Lost(), s.w.Total)
 		}
 	}
 }
@@ -91,7 +91,7 @@ func TestSeveralCPUs(t *testing.T) {
 	t.Run("round-robin", func(t *testing.T) {
 		for seq := range uint64(5) {
 			for cpu, s := range rings {
-				s.w.write(seqSample(cpu, seq))
+				s.w.Write(seqSample(cpu, seq))
 			}
 		}
 		var rec Record
@@ -116,8 +116,8 @@ func TestSeveralCPUs(t *testing.T) {
 			wg.Go(func() {
 				for seq := uint64(0); seq < n && !stop.Load(); {
 					// Wait for space: these writers must not lose records.
-					if b := seqSample(cpu, seq); s.w.free() >= uint64(len(b)) {
-						s.w.write(b)
+					if b := seqSample(cpu, seq); s.w.Free() >= uint64(len(b)) {
+						s.w.Write(b)
 						seq++
 					} else {
 						time.Sleep(50 * time.Microsecond)
@@ -165,15 +165,15 @@ func TestSlowReader(t *testing.T) {
 			if stop.Load() {
 				return
 			}
-			s.w.write(seqSample(0, seq))
+			s.w.Write(seqSample(0, seq))
 			if seq%64 == 0 {
 				time.Sleep(10 * time.Microsecond)
 			}
 		}
-		for !s.w.flushLost() && !stop.Load() {
+		for !s.w.FlushLost() && !stop.Load() {
 			time.Sleep(100 * time.Microsecond)
 		}
-		done <- s.w.total
+		done <- s.w.Total
 	}()
 	rd.SetDeadline(time.Now().Add(30 * time.Second))
 	var rec Record
@@ -210,7 +210,7 @@ func TestSlowReader(t *testing.T) {
 
 func TestReaderOwnership(t *testing.T) {
 	s := newSynthRing(t, 2, 1, unix.PERF_SAMPLE_RAW, 0, false)
-	if s.CPU() != 2 || s.FD() != s.w.fd {
+	if s.CPU() != 2 || s.FD() != s.fd {
 		t.Fatalf("CPU() = %d, FD() = %d", s.CPU(), s.FD())
 	}
 	if _, err := NewReader(); err == nil || !strings.Contains(err.Error(), "no rings") {
@@ -244,7 +244,7 @@ func TestReaderOwnership(t *testing.T) {
 // records included, allocates nothing.
 func TestNoAllocs(t *testing.T) {
 	s := newSynthRing(t, 0, 1, unix.PERF_SAMPLE_RAW|unix.PERF_SAMPLE_CALLCHAIN, 0, false)
-	s.w.noWake = true
+	s.w.NoWake = true
 	rd := newTestReader(t, s.Ring)
 	b := encodeSample(unix.PERF_SAMPLE_RAW|unix.PERF_SAMPLE_CALLCHAIN, &Record{Callchain: pattern64(3), Raw: pattern(44)})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -257,7 +257,7 @@ func TestNoAllocs(t *testing.T) {
 	}
 	for name, read := range reads {
 		allocs := testing.AllocsPerRun(1000, func() {
-			s.w.write(b)
+			s.w.Write(b)
 			if err := read(); err != nil || len(rec.Raw) != 44 || len(rec.Callchain) != 3 {
 				t.Fatalf("%s: %v", name, err)
 			}

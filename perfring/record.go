@@ -75,5 +75,6 @@ func (r *Ring) decode(rec *Record, b []byte, off uint64) error {
 
 // corrupt builds the error for a bad record at data-area offset off.
 func (r *Ring) corrupt(off, skipped uint64, reason string) error {
+	r.corrupted.Add(1)
 	return &CorruptError{CPU: r.cpu, Offset: off, Reason: reason, Skipped: skipped}
 }

@@ -32,7 +32,7 @@ const (
 type Ring struct {
 	fd, cpu    int
 	sampleType uint64
-	fixedSize  int // bytes of the fixed sample fields, see checkSampleType
+	layout     sampleLayout
 
 	mem   []byte  // the whole mapping
 	data  []byte  // the data area, len is a power of two
@@ -47,10 +47,11 @@ type Ring struct {
 	scratch []byte   // reassembles records that wrap, 8-byte aligned
 	chain   []uint64 // callchains that are not 8-byte aligned in the ring
 
-	lost    atomic.Uint64 // sum of PERF_RECORD_LOST counts
-	state   atomic.Int32  // ringFree, ringInReader or ringClosed
-	unmap   bool          // Close munmaps mem
-	cleanup runtime.Cleanup
+	lost      atomic.Uint64 // sum of PERF_RECORD_LOST counts
+	corrupted atomic.Uint64 // corrupt records skipped
+	state     atomic.Int32  // ringFree, ringInReader or ringClosed
+	unmap     bool          // Close munmaps mem
+	cleanup   runtime.Cleanup
 }
 
 // NewRing maps the ring of a perf event opened on cpu: one meta page and
@@ -68,7 +69,7 @@ func NewRing(fd int, cpu int, dataPages int, sampleType uint64) (*Ring, error) {
 	if err != nil {
 		return nil, mmapError(cpu, 1+dataPages, pageSize, err)
 	}
-	r, err := newRingFromMemory(mem, fd, cpu, sampleType)
+	r, err := NewRingFromMemory(mem, fd, cpu, sampleType)
 	if err != nil {
 		_ = unix.Munmap(mem)
 		return nil, err
@@ -79,12 +80,14 @@ func NewRing(fd int, cpu int, dataPages int, sampleType uint64) (*Ring, error) {
 	return r, nil
 }
 
-// newRingFromMemory makes a Ring over mem, laid out as a perf mmap: meta page
+// NewRingFromMemory makes a Ring over mem, laid out as a perf mmap: meta page
 // first, data area where data_offset/data_size say (page size and the rest of
-// mem when they are zero, as before Linux 4.1). Tests use it with anonymous
-// memory and an eventfd as fd.
-func newRingFromMemory(mem []byte, fd, cpu int, sampleType uint64) (*Ring, error) {
-	fixed, err := checkSampleType(sampleType)
+// mem when they are zero, as before Linux 4.1). The caller owns mem and fd:
+// Close unmaps nothing. fd is what a Reader polls (an eventfd, say). Tests,
+// benchmarks and rings mapped by other means use it; NewRing maps a perf
+// event's ring itself.
+func NewRingFromMemory(mem []byte, fd, cpu int, sampleType uint64) (*Ring, error) {
+	_, err := checkSampleType(sampleType)
 	if err != nil {
 		return nil, fmt.Errorf("perfring: cpu %d: %w", cpu, err)
 	}
@@ -108,7 +111,7 @@ func newRingFromMemory(mem []byte, fd, cpu int, sampleType uint64) (*Ring, error
 		fd:         fd,
 		cpu:        cpu,
 		sampleType: sampleType,
-		fixedSize:  fixed,
+		layout:     newSampleLayout(sampleType),
 		mem:        mem,
 		data:       mem[off : off+size : off+size],
 		mask:       size - 1,

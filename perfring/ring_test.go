@@ -63,7 +63,7 @@ func TestRingFromMemoryRejects(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			meta.Data_offset, meta.Data_size = tt.off, tt.size
-			_, err := newRingFromMemory(tt.mem, -1, 1, 0)
+			_, err := NewRingFromMemory(tt.mem, -1, 1, 0)
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("newRingFromMemory: %v, want error containing %q", err, tt.wantErr)
 			}
@@ -115,7 +115,7 @@ func TestWrapAround(t *testing.T) {
 				if tt.rec.Type == RecordLost {
 					b = lostRecord(tt.rec.ID, tt.rec.Lost)
 				}
-				size := uint64(len(s.w.data))
+				size := uint64(len(s.w.Data))
 				// Splits at every byte, then unaligned starts that do not wrap.
 				var starts []uint64
 				for split := 0; split <= len(b); split++ {
@@ -126,7 +126,7 @@ func TestWrapAround(t *testing.T) {
 				}
 				for split, start := range starts {
 					s.rewind(start)
-					if !s.w.write(b) {
+					if !s.w.Write(b) {
 						t.Fatal("write did not fit")
 					}
 					var got Record
@@ -189,11 +189,11 @@ func TestCorrupt(t *testing.T) {
 			s := newSynthRing(t, 2, 1, st, 0, false)
 			rd := newTestReader(t, s.Ring)
 			good := encodeSample(st, &Record{Pid: 1, Tid: 2, Time: 3, Raw: []byte("ok")})
-			s.w.put(tt.bytes)
+			s.w.Put(tt.bytes)
 			if tt.head != 0 {
-				s.w.head += uint64(tt.head - len(tt.bytes))
+				s.w.Head += uint64(tt.head - len(tt.bytes))
 			}
-			s.w.commit()
+			s.w.Commit()
 			var rec Record
 			rd.SetDeadline(time.Now().Add(time.Second))
 			err := rd.ReadInto(&rec)
@@ -206,9 +206,9 @@ func TestCorrupt(t *testing.T) {
 			}
 			if tt.resync {
 				// Everything up to data_head is gone; the error is not repeated.
-				s.rewind(s.w.head)
+				s.rewind(s.w.Head)
 			}
-			s.w.write(good)
+			s.w.Write(good)
 			if err := rd.ReadInto(&rec); err != nil || string(rec.Raw) != "ok" {
 				t.Fatalf("after the error: ReadInto = %v, raw %q", err, rec.Raw)
 			}
@@ -226,7 +226,7 @@ func TestLegacyDataOffset(t *testing.T) {
 		t.Fatalf("data area of %d bytes", len(s.data))
 	}
 	rd := newTestReader(t, s.Ring)
-	s.w.write(rawSample([]byte("legacy")))
+	s.w.Write(rawSample([]byte("legacy")))
 	var rec Record
 	if err := rd.ReadInto(&rec); err != nil || string(rec.Raw) != "legacy" {
 		t.Fatalf("ReadInto = %v, %q", err, rec.Raw)

@@ -55,54 +55,90 @@ func sampleBits(st uint64) string {
 	return strings.Join(names, "|")
 }
 
-// parseSample decodes a PERF_RECORD_SAMPLE (b holds the whole record) in the
-// order of struct perf_record_sample in perf_event_open(2). It returns a
-// reason when the record is too short for what its sample type declares.
-func (r *Ring) parseSample(rec *Record, b []byte) string {
-	st := r.sampleType
-	if len(b) < headerSize+r.fixedSize {
-		return fmt.Sprintf("sample of %d bytes, its sample type needs %d", len(b), headerSize+r.fixedSize)
-	}
+// sampleLayout holds where each fixed field of a sample lies, as an offset
+// from the start of the record (header included), or -1 when the sample
+// type leaves it out. The fixed fields come first, in the order of struct
+// perf_record_sample in perf_event_open(2), so their offsets depend on the
+// sample type alone; it is worked out once per ring, not per record.
+type sampleLayout struct {
+	identifier, ip, tid, time, addr, id, streamID, cpu, period int
+	fixedEnd                                                   int  // offset just past the fixed fields
+	callchain                                                  bool // a callchain follows the fixed fields
+	raw                                                        bool // a raw payload follows (the callchain, if any)
+}
+
+func newSampleLayout(st uint64) sampleLayout {
 	o := headerSize
-	u64 := func() uint64 { v := binary.NativeEndian.Uint64(b[o:]); o += 8; return v }
-	if st&unix.PERF_SAMPLE_IDENTIFIER != 0 {
-		rec.ID = u64()
+	field := func(bit uint64) int {
+		if st&bit == 0 {
+			return -1
+		}
+		o += 8 // every fixed field is 8 bytes (TID and CPU are u32 pairs)
+		return o - 8
 	}
-	if st&unix.PERF_SAMPLE_IP != 0 {
-		rec.IP = u64()
+	l := sampleLayout{
+		identifier: field(unix.PERF_SAMPLE_IDENTIFIER),
+		ip:         field(unix.PERF_SAMPLE_IP),
+		tid:        field(unix.PERF_SAMPLE_TID),
+		time:       field(unix.PERF_SAMPLE_TIME),
+		addr:       field(unix.PERF_SAMPLE_ADDR),
+		id:         field(unix.PERF_SAMPLE_ID),
+		streamID:   field(unix.PERF_SAMPLE_STREAM_ID),
+		cpu:        field(unix.PERF_SAMPLE_CPU),
+		period:     field(unix.PERF_SAMPLE_PERIOD),
+		callchain:  st&unix.PERF_SAMPLE_CALLCHAIN != 0,
+		raw:        st&unix.PERF_SAMPLE_RAW != 0,
 	}
-	if st&unix.PERF_SAMPLE_TID != 0 {
-		rec.Pid = binary.NativeEndian.Uint32(b[o:])
-		rec.Tid = binary.NativeEndian.Uint32(b[o+4:])
-		o += 8
+	l.fixedEnd = o
+	return l
+}
+
+// parseSample decodes a PERF_RECORD_SAMPLE (b holds the whole record) with
+// the ring's layout. It returns a reason when the record is too short for
+// what its sample type declares.
+func (r *Ring) parseSample(rec *Record, b []byte) string {
+	l := &r.layout
+	if len(b) < l.fixedEnd {
+		return fmt.Sprintf("sample of %d bytes, its sample type needs %d", len(b), l.fixedEnd)
 	}
-	if st&unix.PERF_SAMPLE_TIME != 0 {
-		rec.Time = u64()
+	u64 := func(off int) uint64 { return binary.NativeEndian.Uint64(b[off:]) }
+	if l.identifier >= 0 {
+		rec.ID = u64(l.identifier)
 	}
-	if st&unix.PERF_SAMPLE_ADDR != 0 {
-		rec.Addr = u64()
+	if l.ip >= 0 {
+		rec.IP = u64(l.ip)
 	}
-	if st&unix.PERF_SAMPLE_ID != 0 {
-		rec.ID = u64()
+	if l.tid >= 0 {
+		rec.Pid = binary.NativeEndian.Uint32(b[l.tid:])
+		rec.Tid = binary.NativeEndian.Uint32(b[l.tid+4:])
 	}
-	if st&unix.PERF_SAMPLE_STREAM_ID != 0 {
-		rec.StreamID = u64()
+	if l.time >= 0 {
+		rec.Time = u64(l.time)
 	}
-	if st&unix.PERF_SAMPLE_CPU != 0 {
-		rec.SampleCPU = binary.NativeEndian.Uint32(b[o:])
-		o += 8 // u32 cpu, u32 res
+	if l.addr >= 0 {
+		rec.Addr = u64(l.addr)
 	}
-	if st&unix.PERF_SAMPLE_PERIOD != 0 {
-		rec.Period = u64()
+	if l.id >= 0 {
+		rec.ID = u64(l.id)
 	}
-	if st&unix.PERF_SAMPLE_CALLCHAIN != 0 {
+	if l.streamID >= 0 {
+		rec.StreamID = u64(l.streamID)
+	}
+	if l.cpu >= 0 {
+		rec.SampleCPU = binary.NativeEndian.Uint32(b[l.cpu:]) // u32 cpu, u32 res
+	}
+	if l.period >= 0 {
+		rec.Period = u64(l.period)
+	}
+	o := l.fixedEnd
+	if l.callchain {
 		n, reason := r.parseCallchain(rec, b[o:])
 		if reason != "" {
 			return reason
 		}
 		o += n
 	}
-	if st&unix.PERF_SAMPLE_RAW != 0 {
+	if l.raw {
 		return parseRaw(rec, b[o:])
 	}
 	return ""

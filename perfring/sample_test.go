@@ -67,7 +67,7 @@ func TestParseSample(t *testing.T) {
 			s := newSynthRing(t, 3, 1, tt.st, 0, false)
 			rd := newTestReader(t, s.Ring)
 			want := keep(tt.st)
-			if !s.w.write(encodeSample(tt.st, &full)) {
+			if !s.w.Write(encodeSample(tt.st, &full)) {
 				t.Fatal("write did not fit")
 			}
 			var got Record
@@ -86,8 +86,8 @@ func TestOtherRecordTypes(t *testing.T) {
 	s := newSynthRing(t, 0, 1, unix.PERF_SAMPLE_RAW, 0, false)
 	rd := newTestReader(t, s.Ring)
 	throttle := append(header(RecordThrottle, 2, 32), make([]byte, 24)...)
-	s.w.write(throttle)
-	s.w.write(rawSample([]byte("after")))
+	s.w.Write(throttle)
+	s.w.Write(rawSample([]byte("after")))
 	var rec Record
 	if err := rd.ReadInto(&rec); err != nil || rec.Type != RecordThrottle || rec.Misc != 2 || rec.Raw != nil {
 		t.Fatalf("ReadInto = %v, %+v", err, rec)
@@ -113,7 +113,7 @@ func TestSampleTypeNotSupported(t *testing.T) {
 	if got := sampleBits(unix.PERF_SAMPLE_READ | 1<<40); got != "PERF_SAMPLE_READ|bit 40" {
 		t.Errorf("sampleBits = %q", got)
 	}
-	if _, err := newRingFromMemory(make([]byte, 8192), -1, 0, unix.PERF_SAMPLE_WEIGHT); err == nil ||
+	if _, err := NewRingFromMemory(make([]byte, 8192), -1, 0, unix.PERF_SAMPLE_WEIGHT); err == nil ||
 		!strings.Contains(err.Error(), fmt.Sprintf("sample type %#x: bits PERF_SAMPLE_WEIGHT", unix.PERF_SAMPLE_WEIGHT)) {
 		t.Errorf("newRingFromMemory: %v", err)
 	}

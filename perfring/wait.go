@@ -31,12 +31,15 @@ func (r *Reader) read(ctx context.Context, rec *Record) error {
 	if ok, err := r.pending(rec); ok || err != nil {
 		return err
 	}
-	return r.wait(ctx, rec)
+	_, err := r.wait(ctx, rec, nil)
+	return err
 }
 
-// wait blocks in epoll_wait until a ring has a record, then reads it. Called
-// with r.mu held and all rings found empty.
-func (r *Reader) wait(ctx context.Context, rec *Record) error {
+// wait blocks in epoll_wait until a ring has records, then reads them:
+// one record into rec, or, when fn is set, every record the rings hold,
+// handed to fn (a batch). Called with r.mu held and all rings found empty.
+// A batch read also returns (0, nil) after Wake.
+func (r *Reader) wait(ctx context.Context, rec *Record, fn func(*Record)) (int, error) {
 	if ctx != nil && ctx.Done() != nil {
 		stop := context.AfterFunc(ctx, r.wake)
 		defer stop()
@@ -44,26 +47,29 @@ func (r *Reader) wait(ctx context.Context, rec *Record) error {
 	r.blocking.Store(true)
 	defer r.blocking.Store(false)
 	for {
-		// Checked after blocking is set, so Close, SetDeadline and ctx
-		// either happened before this or will wake epoll_wait.
+		// Checked after blocking is set, so Close, SetDeadline, Wake and
+		// ctx either happened before this or will wake epoll_wait.
 		if r.closed.Load() {
-			return ErrClosed
+			return 0, ErrClosed
 		}
 		if ctx != nil {
 			if err := ctx.Err(); err != nil {
-				return err
+				return 0, err
 			}
+		}
+		if fn != nil && r.woken.Swap(false) {
+			return 0, nil
 		}
 		timeout, expired := r.timeout()
 		if expired {
-			return os.ErrDeadlineExceeded
+			return 0, os.ErrDeadlineExceeded
 		}
 		n, err := unix.EpollWait(r.epfd, r.events, timeout)
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("perfring: epoll_wait: %w", err)
+			return 0, fmt.Errorf("perfring: epoll_wait: %w", err)
 		}
 		for _, ev := range r.events[:n] {
 			if ev.Fd == wakeData {
@@ -73,10 +79,16 @@ func (r *Reader) wait(ctx context.Context, rec *Record) error {
 			}
 		}
 		if r.closed.Load() {
-			return ErrClosed
+			return 0, ErrClosed
+		}
+		if fn != nil {
+			if n, err := r.drainAll(rec, fn); n > 0 || err != nil {
+				return n, err
+			}
+			continue
 		}
 		if ok, err := r.pending(rec); ok || err != nil {
-			return err
+			return 1, err
 		}
 	}
 }
@@ -94,6 +106,14 @@ func (r *Reader) timeout() (ms int, expired bool) {
 	}
 	ms64 := (left + int64(time.Millisecond) - 1) / int64(time.Millisecond)
 	return int(min(ms64, math.MaxInt32)), false
+}
+
+// Wake makes a blocked ReadBatch return (0, nil), or the next ReadBatch
+// return without blocking when none is blocked. It may be called from any
+// goroutine; reads of single records are not affected.
+func (r *Reader) Wake() {
+	r.woken.Store(true)
+	r.wake()
 }
 
 // wake interrupts epoll_wait. It may be called from any goroutine, also

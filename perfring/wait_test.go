@@ -22,20 +22,20 @@ func TestDeadline(t *testing.T) {
 	}{
 		{name: "empty ring", deadline: 30 * time.Millisecond, wantErr: os.ErrDeadlineExceeded, minWait: 30 * time.Millisecond},
 		{name: "passed deadline returns a pending record first", deadline: -time.Second, wantRaw: "pending",
-			setup: func(t *testing.T, s *synthRing, rd *Reader) { s.w.write(rawSample([]byte("pending"))) }},
+			setup: func(t *testing.T, s *synthRing, rd *Reader) { s.w.Write(rawSample([]byte("pending"))) }},
 		{name: "record below the watermark after a deadline", deadline: -time.Second, wantRaw: "quiet",
 			setup: func(t *testing.T, s *synthRing, rd *Reader) {
 				var rec Record
 				if err := rd.ReadInto(&rec); !errors.Is(err, os.ErrDeadlineExceeded) {
 					t.Fatalf("ReadInto on an empty ring: %v", err)
 				}
-				s.w.noWake = true
-				s.w.write(rawSample([]byte("quiet")))
+				s.w.NoWake = true
+				s.w.Write(rawSample([]byte("quiet")))
 			}},
 		{name: "record below the watermark while blocked", deadline: 50 * time.Millisecond, wantRaw: "quiet",
 			setup: func(t *testing.T, s *synthRing, rd *Reader) {
-				s.w.noWake = true
-				later(t, 5*time.Millisecond, func() { s.w.write(rawSample([]byte("quiet"))) })
+				s.w.NoWake = true
+				later(t, 5*time.Millisecond, func() { s.w.Write(rawSample([]byte("quiet"))) })
 			}},
 		{name: "set while blocked", wantErr: os.ErrDeadlineExceeded, minWait: 20 * time.Millisecond,
 			setup: func(t *testing.T, s *synthRing, rd *Reader) {
@@ -45,7 +45,7 @@ func TestDeadline(t *testing.T) {
 			setup: func(t *testing.T, s *synthRing, rd *Reader) {
 				rd.SetDeadline(time.Now().Add(-time.Second))
 				rd.SetDeadline(time.Time{})
-				later(t, 20*time.Millisecond, func() { s.w.write(rawSample([]byte("late"))) })
+				later(t, 20*time.Millisecond, func() { s.w.Write(rawSample([]byte("late"))) })
 			}},
 	}
 	for _, tt := range tests {
@@ -148,13 +148,13 @@ func TestReadContext(t *testing.T) {
 			}},
 		{name: "done context wins over a pending record", wantErr: context.Canceled,
 			ctx:   func(t *testing.T) (context.Context, context.CancelFunc) { return cancelled, func() {} },
-			setup: func(t *testing.T, s *synthRing, rd *Reader) { s.w.write(rawSample([]byte("x"))) }},
+			setup: func(t *testing.T, s *synthRing, rd *Reader) { s.w.Write(rawSample([]byte("x"))) }},
 		{name: "record while blocked", wantRaw: "woken",
 			ctx: func(t *testing.T) (context.Context, context.CancelFunc) {
 				return context.WithCancel(context.Background())
 			},
 			setup: func(t *testing.T, s *synthRing, rd *Reader) {
-				later(t, 20*time.Millisecond, func() { s.w.write(rawSample([]byte("woken"))) })
+				later(t, 20*time.Millisecond, func() { s.w.Write(rawSample([]byte("woken"))) })
 			}},
 		{name: "reader deadline first", wantErr: os.ErrDeadlineExceeded,
 			ctx: func(t *testing.T) (context.Context, context.CancelFunc) {
@@ -163,7 +163,7 @@ func TestReadContext(t *testing.T) {
 			setup: func(t *testing.T, s *synthRing, rd *Reader) { rd.SetDeadline(time.Now().Add(10 * time.Millisecond)) }},
 		{name: "background", wantRaw: "bg",
 			ctx:   func(t *testing.T) (context.Context, context.CancelFunc) { return context.Background(), func() {} },
-			setup: func(t *testing.T, s *synthRing, rd *Reader) { s.w.write(rawSample([]byte("bg"))) }},
+			setup: func(t *testing.T, s *synthRing, rd *Reader) { s.w.Write(rawSample([]byte("bg"))) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

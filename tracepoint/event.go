@@ -16,15 +16,19 @@ import (
 	"github.com/dropmon/dropmon/perfring"
 )
 
-// DefaultRingPages is the number of data pages in each CPU's ring when
-// Options.RingPages is zero: 256 KiB with 4 KiB pages, room for about three
-// thousand kfree_skb records between two reads.
-const DefaultRingPages = 64
+// DefaultRingSize is the size of each CPU's ring when Options.RingPages is
+// zero: 512 KiB, as perf record's default (and what kernel.perf_event_mlock_kb
+// grants an unprivileged user per CPU), room for about 6,500 kfree_skb
+// records between two reads.
+const DefaultRingSize = 512 << 10
+
+// DefaultRingPages is DefaultRingSize in pages of this machine.
+func DefaultRingPages() int { return max(1, DefaultRingSize/os.Getpagesize()) }
 
 // Options tunes how Open attaches to a tracepoint. The zero value is usable.
 type Options struct {
 	// RingPages is the number of data pages of each CPU's ring, a power of
-	// two. Zero means DefaultRingPages.
+	// two. Zero means DefaultRingPages().
 	RingPages int
 	// Watermark, when non-zero, wakes readers only once this many bytes are
 	// waiting in a ring; zero wakes them on every record. Records below the
@@ -80,7 +84,7 @@ func OpenFormat(format *Format, opts *Options) (_ *Event, err error) {
 	}
 	pages := opts.RingPages
 	if pages == 0 {
-		pages = DefaultRingPages
+		pages = DefaultRingPages()
 	}
 	if pages < 1 || bits.OnesCount(uint(pages)) != 1 {
 		return nil, fmt.Errorf("open tracepoint %s:%s: ring size of %d pages is not a power of two", format.Group, format.Name, pages)

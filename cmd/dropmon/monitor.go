@@ -40,6 +40,9 @@ type monitorFlags struct {
 	by        string
 	noSymbols bool
 	version   bool
+	ringSize  int
+	readers   string
+	lockOS    bool
 }
 
 func parseMonitorFlags(args []string, stderr io.Writer) (*monitorFlags, error) {
@@ -53,6 +56,11 @@ func parseMonitorFlags(args []string, stderr io.Writer) (*monitorFlags, error) {
 	fs.StringVar(&f.engine, "engine", monitor.DefaultEngine(), "engine that runs the drop counter: "+strings.Join(monitor.Engines, ", ")+" (the interpreter is the fallback where the JIT cannot run)")
 	fs.StringVar(&f.by, "by", "", "group drops by location, reason or location,reason (default: location,reason where the kernel gives reasons)")
 	fs.BoolVar(&f.noSymbols, "no-symbols", false, "print raw addresses instead of symbol+0xoff [module]")
+	ringSize := fs.String("ring-size", "512KiB", "size of each CPU's perf ring (a power of two: 256KiB, 4MiB); larger rings lose fewer records in a burst")
+	fs.StringVar(&f.readers, "readers", monitor.ReadersOne, "how rings are read: one (one goroutine over every CPU's ring) or per-cpu")
+	fs.BoolVar(&f.lockOS, "lock-thread", false, "lock each reading goroutine to an OS thread")
+	_ = fs.MarkHidden("readers") // for measurements: perfring/RATIONALE.md
+	_ = fs.MarkHidden("lock-thread")
 	fs.BoolVar(&f.version, "version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: dropmon [OPTIONS]\n       dropmon COMMAND [OPTIONS]\n\n")
@@ -79,6 +87,16 @@ func parseMonitorFlags(args []string, stderr io.Writer) (*monitorFlags, error) {
 		return nil, fmt.Errorf("--duration %s: must not be negative", f.duration)
 	case f.count < 0:
 		return nil, fmt.Errorf("--count %d: must not be negative", f.count)
+	}
+	var err error
+	if f.ringSize, err = parseSize(*ringSize); err != nil {
+		return nil, fmt.Errorf("--ring-size %q: %w", *ringSize, err)
+	}
+	if err := monitor.RingSize(f.ringSize); err != nil {
+		return nil, fmt.Errorf("--ring-size %q: %w", *ringSize, err)
+	}
+	if f.readers != monitor.ReadersOne && f.readers != monitor.ReadersPerCPU {
+		return nil, fmt.Errorf("--readers %q: want %s or %s", f.readers, monitor.ReadersOne, monitor.ReadersPerCPU)
 	}
 	if f.by != "" {
 		if _, err := report.ParseGrouping(f.by); err != nil {
@@ -122,14 +140,14 @@ func monitorLoop(f *monitorFlags, stdout, stderr io.Writer) error {
 	if engine == monitor.DefaultEngine() {
 		engine = "" // the default may fall back to the interpreter
 	}
-	m, err := monitor.Start(monitor.Config{Engine: engine})
+	m, err := monitor.Start(monitor.Config{Engine: engine, RingSize: f.ringSize, Readers: f.readers, LockThread: f.lockOS})
 	if err != nil {
-		return err
+		return ringSizeHint(err, f.ringSize)
 	}
 	defer m.Close()
 	opts := renderOptions(f, m, stderr)
 	start := time.Now()
-	tracker := report.NewTracker(opts.By, m.CPUs(), start)
+	tracker := report.NewTracker(opts.By, m.CPUList(), start)
 	fmt.Fprintf(stderr, "watching skb:kfree_skb on %d CPUs (engine %s)\n", m.CPUs(), m.Engine())
 
 	tick := time.NewTicker(f.interval)
@@ -147,6 +165,10 @@ func monitorLoop(f *monitorFlags, stdout, stderr io.Writer) error {
 		case <-sigs:
 			return summary(m, tracker, opts, stdout)
 		}
+		// Run what the rings hold first, so that a lone drop shows in the
+		// interval it happened in; an engine far behind does not hold the
+		// report up.
+		m.Flush(flushTimeout(f.interval))
 		counts, err := m.Counts()
 		if err != nil {
 			return err
@@ -154,7 +176,7 @@ func monitorLoop(f *monitorFlags, stdout, stderr io.Writer) error {
 		if refresh {
 			io.WriteString(stdout, "\x1b[H\x1b[2J") // home, clear: refresh like top
 		}
-		if err := report.Render(stdout, tracker.Next(time.Now(), counts, m.Stats().Lost), opts); err != nil {
+		if err := report.Render(stdout, tracker.Next(time.Now(), counts, m.Stats().LostPerCPU), opts); err != nil {
 			return err
 		}
 		warnRunErrors(m, stderr)
@@ -173,7 +195,23 @@ func summary(m *monitor.Monitor, tracker *report.Tracker, opts report.Options, s
 		return err
 	}
 	fmt.Fprintln(stdout)
-	return report.Render(stdout, tracker.Summary(time.Now(), counts, m.Stats().Lost), opts)
+	return report.Render(stdout, tracker.Summary(time.Now(), counts, m.Stats().LostPerCPU), opts)
+}
+
+// flushTimeout is how long a report waits for the readers to drain the
+// rings: a twentieth of the interval, at most 100ms, so that reports stay
+// on time when the engine cannot keep up.
+func flushTimeout(interval time.Duration) time.Duration {
+	return min(interval/20, 100*time.Millisecond)
+}
+
+// ringSizeHint adds the flag to turn to an error about locked memory for
+// the rings.
+func ringSizeHint(err error, size int) error {
+	if errors.Is(err, os.ErrPermission) && strings.Contains(err.Error(), "mmap ring") {
+		return fmt.Errorf("%w; --ring-size %s was asked for: try a smaller one such as --ring-size %s", err, formatSize(size), formatSize(max(size/4, os.Getpagesize())))
+	}
+	return err
 }
 
 var warnedRunErrors bool

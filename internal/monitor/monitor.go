@@ -5,9 +5,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/dropmon/dropmon/internal/report"
 	"github.com/dropmon/dropmon/jit"
@@ -32,10 +34,39 @@ type Config struct {
 	// PID, when non-zero, keeps only records whose sample pid (the thread
 	// group id) is PID; others are not run.
 	PID uint32
-	// RingPages per CPU; 0 means tracepoint.DefaultRingPages.
-	RingPages int
+	// RingSize is the size of each CPU's ring in bytes, a power of two and
+	// a multiple of the page size; 0 means tracepoint.DefaultRingSize.
+	RingSize int
 	// MaxEntries of the count map; 0 means DefaultMaxEntries.
 	MaxEntries uint32
+	// Readers says how rings are read: ReadersOne (one goroutine over
+	// every CPU's ring, the default) or ReadersPerCPU (one per CPU).
+	Readers string
+	// LockThread locks each reading goroutine to its OS thread.
+	LockThread bool
+	// MaxDelay bounds how long a record may wait in a ring below the
+	// wakeup watermark before it is run; 0 means DefaultMaxDelay. Reports
+	// do not wait for it: Flush drains every ring first.
+	MaxDelay time.Duration
+}
+
+// Reader modes for Config.Readers.
+const (
+	ReadersOne    = "one"
+	ReadersPerCPU = "per-cpu"
+)
+
+// DefaultMaxDelay is Config.MaxDelay's default.
+const DefaultMaxDelay = 100 * time.Millisecond
+
+// RingSize checks a ring size: a power of two, a multiple of the page size,
+// and at most 1 GiB.
+func RingSize(bytes int) error {
+	page := os.Getpagesize()
+	if bytes < page || bytes > 1<<30 || bytes&(bytes-1) != 0 {
+		return fmt.Errorf("ring size %d bytes: want a power of two from the page size (%d) to 1 GiB, such as 512KiB or 4MiB", bytes, page)
+	}
+	return nil
 }
 
 // Engines lists the engines Config.Engine accepts.
@@ -51,12 +82,14 @@ func DefaultEngine() string {
 
 // Stats are the monitor's own counters, since start.
 type Stats struct {
-	Records   uint64 // samples run through the program
-	Filtered  uint64 // samples skipped by the pid filter
-	Lost      uint64 // records the kernel could not write (rings full)
-	Corrupt   uint64 // corrupt records skipped
-	RunErrors uint64 // runs that failed
-	LastError error  // the last run or read error
+	Records  uint64 // samples run through the program
+	Filtered uint64 // samples skipped by the pid filter
+	Lost     uint64 // records the kernel could not write (rings full)
+	// LostPerCPU is Lost by CPU, in the order of Monitor.CPUList.
+	LostPerCPU []uint64
+	Corrupt    uint64 // corrupt records skipped
+	RunErrors  uint64 // runs that failed
+	LastError  error  // the last run or read error
 }
 
 // Monitor is a running drop monitor.
@@ -71,12 +104,15 @@ type Monitor struct {
 	cancel  context.CancelFunc
 	stopped bool
 	lastErr atomic.Pointer[error]
+
+	flushMu  sync.Mutex    // one Flush at a time
+	flushGen atomic.Uint64 // generation of the latest Flush request
 }
 
 // Start opens skb:kfree_skb on every CPU, loads the drop counter on the
-// configured engine once per CPU, starts one reader goroutine per CPU and
-// enables the event. Errors say what to do (privileges, tracefs, an unknown
-// engine).
+// configured engine, starts the reading goroutines and enables the event.
+// Errors say what to do (privileges, tracefs, an unknown engine, a ring size
+// the kernel refuses).
 func Start(cfg Config) (_ *Monitor, err error) {
 	chosen := cfg.Engine != ""
 	if !chosen {
@@ -86,8 +122,8 @@ func Start(cfg Config) (_ *Monitor, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.MaxEntries == 0 {
-		cfg.MaxEntries = DefaultMaxEntries
+	if err := cfg.defaults(); err != nil {
+		return nil, err
 	}
 	format, err := tracepoint.ReadFormat("skb", "kfree_skb")
 	if err != nil {
@@ -113,16 +149,22 @@ func Start(cfg Config) (_ *Monitor, err error) {
 		return nil, err
 	}
 	m.counts = m.prep.Maps[0]
-	if m.event, err = tracepoint.OpenFormat(format, &tracepoint.Options{RingPages: cfg.RingPages}); err != nil {
-		return nil, err
-	}
-	readers, err := m.event.NewCPUReaders()
+	pages := cfg.RingSize / os.Getpagesize()
+	m.event, err = tracepoint.OpenFormat(format, &tracepoint.Options{
+		RingPages: pages,
+		// Wake the reader once a ring is a quarter full: thousands of
+		// records a wakeup in a storm, and three quarters of the ring
+		// still free while the reader gets to it (perfring/RATIONALE.md).
+		Watermark: cfg.RingSize / 4,
+	})
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	m.cancel = cancel
-	for i, cpu := range m.event.CPUs() {
+	readers, err := m.newReaders()
+	if err != nil {
+		return nil, err
+	}
+	for i, rd := range readers {
 		runner, err := engine.Load(m.prep)
 		if err != nil && i == 0 && !chosen && errors.Is(err, jit.ErrNotSupported) {
 			// No executable memory here (or no JIT for this machine):
@@ -133,8 +175,10 @@ func Start(cfg Config) (_ *Monitor, err error) {
 		if err != nil {
 			return nil, fmt.Errorf("load the drop counter on engine %s: %w", m.cfg.Engine, err)
 		}
-		m.workers = append(m.workers, &worker{m: m, cpu: cpu, reader: readers[i], runner: runner})
+		m.workers = append(m.workers, newWorker(m, rd, runner))
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	m.cancel = cancel
 	for _, w := range m.workers {
 		m.wg.Add(1)
 		go w.loop(ctx)
@@ -143,6 +187,45 @@ func Start(cfg Config) (_ *Monitor, err error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// defaults fills in and checks the configuration.
+func (cfg *Config) defaults() error {
+	if cfg.MaxEntries == 0 {
+		cfg.MaxEntries = DefaultMaxEntries
+	}
+	if cfg.RingSize == 0 {
+		cfg.RingSize = tracepoint.DefaultRingSize
+	}
+	if err := RingSize(cfg.RingSize); err != nil {
+		return err
+	}
+	if cfg.MaxDelay == 0 {
+		cfg.MaxDelay = DefaultMaxDelay
+	}
+	if cfg.MaxDelay < 0 {
+		return fmt.Errorf("max delay %s: must be positive", cfg.MaxDelay)
+	}
+	switch cfg.Readers {
+	case "":
+		cfg.Readers = ReadersOne
+	case ReadersOne, ReadersPerCPU:
+	default:
+		return fmt.Errorf("readers %q: want %s or %s", cfg.Readers, ReadersOne, ReadersPerCPU)
+	}
+	return nil
+}
+
+// newReaders makes one reader over every ring, or one per ring.
+func (m *Monitor) newReaders() ([]*perfring.Reader, error) {
+	if m.cfg.Readers == ReadersPerCPU {
+		return m.event.NewCPUReaders()
+	}
+	rd, err := m.event.NewReader()
+	if err != nil {
+		return nil, err
+	}
+	return []*perfring.Reader{rd}, nil
 }
 
 func engineByName(name string) (userspacevm.Engine, error) {
@@ -176,7 +259,16 @@ func (m *Monitor) ReasonName(r uint32) string {
 }
 
 // CPUs returns the number of CPUs watched.
-func (m *Monitor) CPUs() int { return len(m.workers) }
+func (m *Monitor) CPUs() int { return len(m.event.CPUs()) }
+
+// CPUList returns the CPUs watched, in the order of Stats.LostPerCPU.
+func (m *Monitor) CPUList() []int { return m.event.CPUs() }
+
+// Readers returns how the rings are read: ReadersOne or ReadersPerCPU.
+func (m *Monitor) Readers() string { return m.cfg.Readers }
+
+// RingSize returns the size of each CPU's ring in bytes.
+func (m *Monitor) RingSize() int { return m.cfg.RingSize }
 
 // Engine returns the engine's name.
 func (m *Monitor) Engine() string { return m.cfg.Engine }
@@ -208,11 +300,15 @@ func (m *Monitor) Stats() Stats {
 	for _, w := range m.workers {
 		s.Records += w.records.Load()
 		s.Filtered += w.filtered.Load()
-		s.Corrupt += w.corrupt.Load()
 		s.RunErrors += w.runErrors.Load()
+		s.Corrupt += w.reader.Corrupt()
 	}
 	if m.event != nil {
-		s.Lost = m.event.Lost()
+		for _, ring := range m.event.Rings() {
+			lost := ring.Lost()
+			s.LostPerCPU = append(s.LostPerCPU, lost)
+			s.Lost += lost
+		}
 	}
 	if e := m.lastErr.Load(); e != nil {
 		s.LastError = *e
@@ -256,67 +352,31 @@ func (m *Monitor) Close() error {
 
 func (m *Monitor) noteError(err error) { m.lastErr.Store(&err) }
 
-// worker reads one CPU's ring and runs the program over each sample.
-type worker struct {
-	m      *Monitor
-	cpu    int
-	reader *perfring.Reader
-	runner userspacevm.Runner
-
-	records, filtered, corrupt, runErrors atomic.Uint64
-}
-
-func (w *worker) loop(ctx context.Context) {
-	defer w.m.wg.Done()
-	var rec perfring.Record
-	rc := userspacevm.RunContext{CPU: w.cpu}
-	for {
-		err := w.reader.ReadContext(ctx, &rec)
-		switch {
-		case err == nil:
-			w.handle(&rec, &rc)
-		case errors.Is(err, perfring.ErrCorrupt):
-			w.corrupt.Add(1)
-			w.m.noteError(err)
-		case ctx.Err() != nil:
-			w.drain(&rec, &rc)
-			return
-		default: // closed, or a read error: nothing more will come
-			w.m.noteError(err)
-			return
+// Flush runs every record that is in the rings now, so that counts read
+// after it include every drop that happened before it, also those below the
+// wakeup watermark. It waits at most timeout for the readers, and reports
+// whether they all finished; a reader far behind (an engine that cannot keep
+// up) makes it give up rather than hold up a report.
+func (m *Monitor) Flush(timeout time.Duration) bool {
+	m.flushMu.Lock()
+	defer m.flushMu.Unlock()
+	if m.stopped {
+		return true
+	}
+	gen := m.flushGen.Add(1)
+	for _, w := range m.workers {
+		w.reader.Wake()
+	}
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for _, w := range m.workers {
+		for w.flushed.Load() < gen {
+			select {
+			case <-w.flushDone:
+			case <-deadline.C:
+				return false
+			}
 		}
 	}
-}
-
-// drain runs what is still in the ring after the event was disabled.
-func (w *worker) drain(rec *perfring.Record, rc *userspacevm.RunContext) {
-	for {
-		ok, err := w.reader.ReadPending(rec)
-		if err != nil && errors.Is(err, perfring.ErrCorrupt) {
-			w.corrupt.Add(1)
-			continue
-		}
-		if !ok || err != nil {
-			return
-		}
-		w.handle(rec, rc)
-	}
-}
-
-func (w *worker) handle(rec *perfring.Record, rc *userspacevm.RunContext) {
-	if rec.Type != perfring.RecordSample {
-		return
-	}
-	if w.m.cfg.PID != 0 && rec.Pid != w.m.cfg.PID {
-		w.filtered.Add(1)
-		return
-	}
-	rc.Pid, rc.Tid, rc.Time = rec.Pid, rec.Tid, rec.Time
-	rc.Callchain = rec.Callchain
-	if _, err := w.runner.Run(rec.Raw, rc); err != nil {
-		w.runErrors.Add(1)
-		w.m.noteError(fmt.Errorf("cpu %d: %w", w.cpu, err))
-		return
-	}
-	w.records.Add(1)
+	return true
 }

@@ -62,11 +62,29 @@ func headerLine(r *Report, opts Options) string {
 		layout = "15:04:05"
 	}
 	if r.Summary {
-		return fmt.Sprintf("summary: %d drops in %s (%.1f/s), %d lost records, %d CPUs\n",
-			r.Total, r.Elapsed.Round(1e6), r.PerSecond(), r.LostTotal, r.CPUs)
+		return fmt.Sprintf("summary: %d drops in %s (%.1f/s), %d lost records%s, %d CPUs\n",
+			r.Total, r.Elapsed.Round(1e6), r.PerSecond(), r.LostTotal, lostByCPU(r), r.CPUs)
 	}
-	return fmt.Sprintf("%s  drops: %d (%.1f/s)  total: %d  lost: %d  cpus: %d\n",
-		r.Time.Format(layout), r.Drops, r.PerSecond(), r.Total, r.Lost, r.CPUs)
+	return fmt.Sprintf("%s  drops: %d (%.1f/s)  total: %d  lost: %d%s  cpus: %d\n",
+		r.Time.Format(layout), r.Drops, r.PerSecond(), r.Total, r.Lost, lostByCPU(r), r.CPUs)
+}
+
+// lostByCPU says which CPUs lost records: " (cpu0 12, cpu3 5)", or nothing
+// when none did.
+func lostByCPU(r *Report) string {
+	if len(r.LostByCPU) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(" (")
+	for i, c := range r.LostByCPU {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "cpu%d %d", c.CPU, c.Lost)
+	}
+	b.WriteString(")")
+	return b.String()
 }
 
 func renderTable(w io.Writer, r *Report, rows []Row, opts Options) error {

@@ -76,9 +76,18 @@ type Report struct {
 	Total     uint64        // drops since start
 	Lost      uint64        // records lost in the interval
 	LostTotal uint64        // records lost since start
+	// LostByCPU breaks Lost (LostTotal, in a summary) down by CPU, for the
+	// CPUs that lost any, in CPU order.
+	LostByCPU []CPULost
 	CPUs      int
 	Summary   bool // the final report of a run: rows by total
 	Rows      []Row
+}
+
+// CPULost is the number of records one CPU's ring lost.
+type CPULost struct {
+	CPU  int
+	Lost uint64
 }
 
 // PerSecond is the drop rate of the report's interval.
@@ -96,23 +105,37 @@ func (r *Report) PerSecond() float64 {
 // Tracker makes successive reports from cumulative counts.
 type Tracker struct {
 	by       Grouping
-	cpus     int
+	cpus     []int
 	start    time.Time
 	last     time.Time
 	prev     map[Key]uint64 // grouped cumulative counts at the last report
-	lostPrev uint64
+	lostPrev []uint64       // cumulative lost records per CPU at the last report
 }
 
-// NewTracker starts tracking at start.
-func NewTracker(by Grouping, cpus int, start time.Time) *Tracker {
-	return &Tracker{by: by, cpus: cpus, start: start, last: start, prev: map[Key]uint64{}}
+// NewTracker starts tracking, at start, the CPUs listed.
+func NewTracker(by Grouping, cpus []int, start time.Time) *Tracker {
+	return &Tracker{by: by, cpus: slices.Clone(cpus), start: start, last: start, prev: map[Key]uint64{},
+		lostPrev: make([]uint64, len(cpus))}
 }
 
 // Next makes the report of the interval that ends now, from the cumulative
-// counts and the cumulative number of lost records.
-func (t *Tracker) Next(now time.Time, counts Counts, lost uint64) *Report {
+// counts and the cumulative numbers of lost records, one per CPU in the
+// order of the tracker's CPU list (nil when nothing was lost).
+func (t *Tracker) Next(now time.Time, counts Counts, lost []uint64) *Report {
 	cur := t.groupCounts(counts)
-	r := &Report{Time: now, Elapsed: now.Sub(t.last), CPUs: t.cpus, LostTotal: lost, Lost: lost - t.lostPrev}
+	r := &Report{Time: now, Elapsed: now.Sub(t.last), CPUs: len(t.cpus)}
+	for i, cpu := range t.cpus {
+		var n uint64
+		if i < len(lost) {
+			n = lost[i]
+		}
+		r.LostTotal += n
+		if d := n - t.lostPrev[i]; d > 0 {
+			r.Lost += d
+			r.LostByCPU = append(r.LostByCPU, CPULost{CPU: cpu, Lost: d})
+		}
+		t.lostPrev[i] = n
+	}
 	for k, total := range cur {
 		// A count below the previous one means the map lost the entry
 		// (an LRU eviction, or user space cleared it): count it afresh.
@@ -125,16 +148,22 @@ func (t *Tracker) Next(now time.Time, counts Counts, lost uint64) *Report {
 		r.Total += total
 	}
 	sortRows(r.Rows, false)
-	t.prev, t.last, t.lostPrev = cur, now, lost
+	t.prev, t.last = cur, now
 	return r
 }
 
 // Summary makes the report of the whole run from the last counts.
-func (t *Tracker) Summary(now time.Time, counts Counts, lost uint64) *Report {
+func (t *Tracker) Summary(now time.Time, counts Counts, lost []uint64) *Report {
 	r := t.Next(now, counts, lost)
 	r.Summary = true
 	r.Elapsed = now.Sub(t.start)
-	r.Lost = lost
+	r.Lost = r.LostTotal
+	r.LostByCPU = nil
+	for i, cpu := range t.cpus {
+		if i < len(lost) && lost[i] > 0 {
+			r.LostByCPU = append(r.LostByCPU, CPULost{CPU: cpu, Lost: lost[i]})
+		}
+	}
 	sortRows(r.Rows, true)
 	return r
 }

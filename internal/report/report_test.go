@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -72,12 +73,12 @@ func TestRenderGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tr := NewTracker(tt.by, 2, start)
+			tr := NewTracker(tt.by, []int{0, 1}, start)
 			opts := Options{Top: tt.top, By: tt.by, Reasons: tt.reasons, Names: names}
 			var out bytes.Buffer
-			first := tr.Next(start.Add(time.Second), Counts{udp: 1000, veth: 5}, 0)
-			second := tr.Next(start.Add(1500*time.Millisecond), Counts{udp: 1200, veth: 5, odd: 40}, 3)
-			summary := tr.Summary(start.Add(2*time.Second), Counts{udp: 1200, veth: 5, odd: 40}, 3)
+			first := tr.Next(start.Add(time.Second), Counts{udp: 1000, veth: 5}, nil)
+			second := tr.Next(start.Add(1500*time.Millisecond), Counts{udp: 1200, veth: 5, odd: 40}, []uint64{0, 3})
+			summary := tr.Summary(start.Add(2*time.Second), Counts{udp: 1200, veth: 5, odd: 40}, []uint64{0, 3})
 			for _, r := range []*Report{first, second, summary} {
 				if err := Render(&out, r, opts); err != nil {
 					t.Fatal(err)
@@ -90,22 +91,24 @@ func TestRenderGolden(t *testing.T) {
 
 func TestTrackerDeltas(t *testing.T) {
 	start := time.Unix(1000, 0)
-	tr := NewTracker(ByLocationReason, 1, start)
-	r := tr.Next(start.Add(time.Second), Counts{udp: 10}, 0)
+	tr := NewTracker(ByLocationReason, []int{0, 2}, start)
+	r := tr.Next(start.Add(time.Second), Counts{udp: 10}, nil)
 	if r.Drops != 10 || r.Total != 10 || r.PerSecond() != 10 {
 		t.Fatalf("first report: %+v", r)
 	}
-	r = tr.Next(start.Add(2*time.Second), Counts{udp: 25, veth: 1}, 2)
-	if r.Drops != 16 || r.Total != 26 || r.Lost != 2 || r.Rows[0].Key != udp || r.Rows[0].Interval != 15 {
+	r = tr.Next(start.Add(2*time.Second), Counts{udp: 25, veth: 1}, []uint64{0, 2})
+	if r.Drops != 16 || r.Total != 26 || r.Lost != 2 || r.Rows[0].Key != udp || r.Rows[0].Interval != 15 ||
+		!slices.Equal(r.LostByCPU, []CPULost{{CPU: 2, Lost: 2}}) {
 		t.Fatalf("second report: %+v", r)
 	}
 	// An entry that went away and came back lower counts afresh.
-	r = tr.Next(start.Add(3*time.Second), Counts{udp: 4, veth: 1}, 2)
-	if r.Drops != 4 || r.Lost != 0 {
+	r = tr.Next(start.Add(3*time.Second), Counts{udp: 4, veth: 1}, []uint64{1, 2})
+	if r.Drops != 4 || r.Lost != 1 || !slices.Equal(r.LostByCPU, []CPULost{{CPU: 0, Lost: 1}}) {
 		t.Fatalf("after reset: %+v", r)
 	}
-	s := tr.Summary(start.Add(4*time.Second), Counts{udp: 4, veth: 1}, 2)
-	if !s.Summary || s.Elapsed != 4*time.Second || s.Total != 5 || s.LostTotal != 2 {
+	s := tr.Summary(start.Add(4*time.Second), Counts{udp: 4, veth: 1}, []uint64{1, 2})
+	if !s.Summary || s.Elapsed != 4*time.Second || s.Total != 5 || s.LostTotal != 3 ||
+		!slices.Equal(s.LostByCPU, []CPULost{{CPU: 0, Lost: 1}, {CPU: 2, Lost: 2}}) {
 		t.Fatalf("summary: %+v", s)
 	}
 }
@@ -124,8 +127,8 @@ func TestParseGrouping(t *testing.T) {
 
 func TestRenderEmpty(t *testing.T) {
 	var out bytes.Buffer
-	tr := NewTracker(ByLocation, 4, time.Unix(0, 0))
-	if err := Render(&out, tr.Next(time.Unix(1, 0).UTC(), nil, 0), Options{}); err != nil {
+	tr := NewTracker(ByLocation, []int{0, 1, 2, 3}, time.Unix(0, 0))
+	if err := Render(&out, tr.Next(time.Unix(1, 0).UTC(), nil, nil), Options{}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "no drops") {

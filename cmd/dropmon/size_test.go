@@ -1,0 +1,45 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseSize(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    int
+		wantErr string
+	}{
+		{in: "512KiB", want: 512 << 10},
+		{in: "4MiB", want: 4 << 20},
+		{in: "4M", want: 4 << 20},
+		{in: "64k", want: 64 << 10},
+		{in: "1GiB", want: 1 << 30},
+		{in: "65536", want: 65536},
+		{in: "8192B", want: 8192},
+		{in: " 2 MiB ", want: 2 << 20},
+		{in: "", wantErr: "want a size"},
+		{in: "lots", wantErr: "want a size"},
+		{in: "-4K", wantErr: "want a size"},
+		{in: "1.5M", wantErr: "want a size"},
+		{in: "99999999999G", wantErr: "too large"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := parseSize(tt.in)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("parseSize(%q) = %d, %v; want error %q", tt.in, got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("parseSize(%q) = %d, %v; want %d", tt.in, got, err, tt.want)
+			}
+			if back, err := parseSize(formatSize(got)); err != nil || back != got {
+				t.Errorf("formatSize(%d) = %q does not parse back", got, formatSize(got))
+			}
+		})
+	}
+}
