@@ -29,14 +29,18 @@ type Code struct {
 // Compile compiles a verified program. Errors match ErrNotSupported when
 // the process may not map executable memory, and
 // userspacevm.ErrNotVerified for a program the verifier did not accept.
-func Compile(p *userspacevm.Prepared) (*Code, error) {
+func Compile(p *userspacevm.Prepared) (*Code, error) { return compileCode(p, false) }
+
+func compileCode(p *userspacevm.Prepared, exclusive bool) (*Code, error) {
 	if p == nil || p.Program == nil || len(p.Insns) == 0 {
 		return nil, fmt.Errorf("jit: %w: not a prepared program", userspacevm.ErrInvalid)
 	}
 	if p.Verified == nil {
 		return nil, fmt.Errorf("jit: program %s: %w", p.Program.Name, userspacevm.ErrNotVerified)
 	}
-	out, err := compile(p.Insns, compileOptions(p))
+	opts := compileOptions(p)
+	opts.exclusive = exclusive
+	out, err := compile(p.Insns, opts)
 	if err != nil {
 		return nil, fmt.Errorf("jit: program %s: %w", p.Program.Name, err)
 	}

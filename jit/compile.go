@@ -45,6 +45,9 @@ type options struct {
 	// with a plain increment when lockFreeGuard (maps.AsymmetricFences),
 	// else with a locked one.
 	guard, lockFreeGuard bool
+	// exclusive: the runner is the only writer of the program's maps
+	// (Engine.Exclusive), so atomic read-modify-writes need no bus lock.
+	exclusive bool
 }
 
 // fixup is a rel32 field at code offset at that must point at slot.

@@ -89,6 +89,12 @@ func TestConformance(t *testing.T) {
 			if exits := r.(*Runner).Exits(); exits != interpCalls || calls != interpCalls {
 				t.Errorf("jit exited %d times for %d helper calls (interpreter made %d)", exits, calls, interpCalls)
 			}
+			// An exclusive runner's atomics drop the bus lock, not their
+			// effect: one runner alone gives the same results.
+			got, gotMem, _ = runEngine(t, Engine{Exclusive: true}, p, c.Mem)
+			if got != want || string(gotMem) != string(wantMem) {
+				t.Errorf("exclusive jit r0 = %#x, memory %x; interpreter %#x, memory %x", got, gotMem, want, wantMem)
+			}
 		})
 	}
 }

@@ -60,9 +60,17 @@ func (c *compiler) emitStore(in *program.Insn) {
 // instructions. Fetch forms of or, and and xor have no x86 instruction
 // and become a CMPXCHG loop in RAX (the old value) and RCX (the new).
 // 32-bit forms zero-extend the value they return, as the kernel does.
+// For an exclusive runner the same instructions go without the LOCK
+// prefix: nothing else writes the maps while it runs, so a plain
+// read-modify-write gives the same result without locking the cache line
+// (about 20 cycles a run here). XCHG with memory locks implicitly either way.
 func (c *compiler) emitAtomic(in *program.Insn) {
 	is64 := in.Op >= program.AtomicAdd64
 	f := wide(is64)
+	fLock := fLock
+	if c.exclusive {
+		fLock = 0
+	}
 	base := program.AtomicAdd32
 	if is64 {
 		base = program.AtomicAdd64

@@ -36,13 +36,7 @@ import (
 // same instructions: an imm8 where the JIT emits an imm32, mov's B8+r
 // form, the shift-by-one opcode. The test checks that mc decodes to the
 // same operations.
-var encodingTests = []struct {
-	ebpf string // the instruction in the kernel's syntax
-	insn asm.Instruction
-	text string
-	hex  string
-	mc   string // llvm-mc's encoding of text, when not hex
-}{
+var encodingTests = []encodingTest{
 	{"r0 = 1", asm.Mov.Imm(asm.R0, 1),
 		"mov $0x1,%rbx", "48c7c301000000", ""},
 	{"r0 = -1", asm.Mov.Imm(asm.R0, -1),
@@ -155,6 +149,35 @@ var encodingSetup = asm.Instructions{
 	asm.Instruction{OpCode: asm.StoreImmOp(asm.DWord), Dst: asm.RFP, Offset: -16},
 }
 
+// encodingTest is one row of an encoding table.
+type encodingTest struct {
+	ebpf string // the instruction in the kernel's syntax
+	insn asm.Instruction
+	text string
+	hex  string
+	mc   string // llvm-mc's encoding of text, when not hex
+}
+
+// exclusiveEncodingTests are the atomic rows as an exclusive runner
+// (Engine.Exclusive) compiles them: the same instructions without LOCK
+// (checked with objdump, as the rows above); XCHG locks implicitly.
+var exclusiveEncodingTests = []encodingTest{
+	{"*(u64 *)(r10 -8) += r2", func() asm.Instruction { i := asm.StoreXAdd(asm.RFP, asm.R2, asm.DWord); i.Offset = -8; return i }(),
+		"add %rsi,-0x8(%r15)", "4901b7f8ffffff", ""},
+	{"r2 = fetch_add((u64 *)(r10 -8), r2)", asm.FetchAdd.Mem(asm.RFP, asm.R2, asm.DWord, -8),
+		"xadd %rsi,-0x8(%r15)", "490fc1b7f8ffffff", ""},
+	{"r2 = xchg((u64 *)(r10 -8), r2)", asm.Xchg.Mem(asm.RFP, asm.R2, asm.DWord, -8),
+		"xchg %rsi,-0x8(%r15)", "4987b7f8ffffff", ""},
+}
+
+func TestExclusiveEncoding(t *testing.T) {
+	for _, tt := range exclusiveEncodingTests {
+		t.Run(tt.ebpf, func(t *testing.T) {
+			checkEncoding(t, compileRowWith(t, tt.insn, true), tt.text, tt.hex, tt.mc)
+		})
+	}
+}
+
 func TestEncoding(t *testing.T) {
 	for _, tt := range encodingTests {
 		t.Run(tt.ebpf, func(t *testing.T) {
@@ -188,10 +211,16 @@ func checkEncoding(t *testing.T, code []byte, wantText, wantHex, mc string) {
 // the code of insn alone: from its slot's offset to the next slot's.
 func compileRow(t *testing.T, insn asm.Instruction) []byte {
 	t.Helper()
+	return compileRowWith(t, insn, false)
+}
+
+// compileRowWith is compileRow for an exclusive runner or not.
+func compileRowWith(t *testing.T, insn asm.Instruction, exclusive bool) []byte {
+	t.Helper()
 	insns := append(append(asm.Instructions{}, encodingSetup...), insn, asm.Mov.Imm(asm.R0, 0), asm.Return())
 	prog := &program.Program{Name: "row", Type: program.Tracepoint, License: "GPL", Insns: insns}
 	_, p := prepare(t, prog, 64)
-	code, err := Compile(p)
+	code, err := compileCode(p, exclusive)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,15 +13,23 @@ import (
 var ErrNotSupported = fmt.Errorf("jit not supported: %w", userspacevm.ErrNotSupported)
 
 // Engine is the JIT as a userspacevm.Engine.
-type Engine struct{}
+type Engine struct {
+	// Exclusive promises that each runner Load returns is, while it runs,
+	// the only writer of the program's maps: one runner per prepared
+	// program, and no updates from Go meanwhile (reads are fine, as an
+	// aligned 8-byte load on x86-64 never sees half a write). Atomic
+	// instructions then compile without the bus lock. dropmon's monitor
+	// runs its one reader this way.
+	Exclusive bool
+}
 
 // Name implements userspacevm.Engine.
 func (Engine) Name() string { return "jit" }
 
 // Load implements userspacevm.Engine: it compiles p and returns a *Runner
 // that owns the code. It refuses programs the verifier did not accept.
-func (Engine) Load(p *userspacevm.Prepared) (userspacevm.Runner, error) {
-	code, err := Compile(p)
+func (e Engine) Load(p *userspacevm.Prepared) (userspacevm.Runner, error) {
+	code, err := compileCode(p, e.Exclusive)
 	if err != nil {
 		return nil, err
 	}

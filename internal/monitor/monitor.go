@@ -164,6 +164,11 @@ func Start(cfg Config) (_ *Monitor, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if je, ok := engine.(jit.Engine); ok && len(readers) == 1 {
+		// One runner writes the counts: its atomic adds need no bus lock.
+		je.Exclusive = true
+		engine = je
+	}
 	for i, rd := range readers {
 		runner, err := engine.Load(m.prep)
 		if err != nil && i == 0 && !chosen && errors.Is(err, jit.ErrNotSupported) {

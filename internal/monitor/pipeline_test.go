@@ -183,6 +183,10 @@ func pipelineWorker(tb testing.TB, format *tracepoint.Format, engine string, rd 
 	if err != nil {
 		tb.Fatal(err)
 	}
+	if je, ok := eng.(jit.Engine); ok {
+		je.Exclusive = true // one runner, as the monitor's one reader
+		eng = je
+	}
 	runner, err := eng.Load(prep)
 	if err == jit.ErrNotSupported {
 		tb.Skipf("engine %s: %v", engine, err)
