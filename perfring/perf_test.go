@@ -69,7 +69,7 @@ func TestRealPerfEvent(t *testing.T) {
 	ring, err := NewRing(o.fd, -1, 2, st)
 	requirePerf(t, err)
 	defer ring.Close()
-	rd, err := NewReader(ring)
+	rd, err := NewReaderWithOptions(testReaderOptions, ring)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -31,8 +32,12 @@ type Reader struct {
 	// address to fn does not make it escape per call.
 	batchRec Record
 	epfd     int
-	events   []unix.EpollEvent
-	drain    [8]byte
+	// poll parks a read in Go's netpoller instead of in epoll_wait; nil
+	// when the reader blocks in the syscall (ReaderOptions.BlockInSyscall,
+	// or a runtime that cannot poll the epoll fd).
+	poll   *netPoll
+	events []unix.EpollEvent
+	drain  [8]byte
 
 	// wakeMu guards wakefd against Close, for wakes from other goroutines.
 	wakeMu sync.RWMutex
@@ -45,10 +50,27 @@ type Reader struct {
 	cleanup  runtime.Cleanup
 }
 
+// ReaderOptions tune a Reader. The zero value is the default.
+type ReaderOptions struct {
+	// BlockInSyscall makes a read that has to wait block its thread in
+	// epoll_wait, as a C reader would, instead of parking its goroutine in
+	// Go's netpoller. Kept for measurements (RATIONALE.md): the syscall
+	// costs the Go scheduler a thread handoff on every wait.
+	BlockInSyscall bool
+}
+
 // NewReader makes a Reader over rings. It creates an epoll instance and an
 // eventfd for wakeups; it does not own the rings, which must stay mapped
 // until the Reader is closed. A ring can belong to one open Reader only.
-func NewReader(rings ...*Ring) (_ *Reader, err error) {
+func NewReader(rings ...*Ring) (*Reader, error) {
+	return NewReaderWithOptions(nil, rings...)
+}
+
+// NewReaderWithOptions is NewReader with options; nil means the defaults.
+func NewReaderWithOptions(opts *ReaderOptions, rings ...*Ring) (_ *Reader, err error) {
+	if opts == nil {
+		opts = &ReaderOptions{}
+	}
 	if len(rings) == 0 {
 		return nil, errors.New("perfring: new reader: no rings")
 	}
@@ -63,6 +85,10 @@ func NewReader(rings ...*Ring) (_ *Reader, err error) {
 		if err != nil {
 			for _, ring := range r.rings[:claimed] {
 				ring.release()
+			}
+			if r.poll != nil {
+				r.poll.close()
+				r.epfd = -1
 			}
 			closeFDs(r.epfd, r.wakefd)
 		}
@@ -94,18 +120,28 @@ func NewReader(rings ...*Ring) (_ *Reader, err error) {
 			return nil, fmt.Errorf("perfring: cpu %d: epoll_ctl add fd %d: %w", ring.cpu, ring.fd, err)
 		}
 	}
+	if !opts.BlockInSyscall {
+		// Where the runtime cannot poll the epoll fd, reads block in
+		// epoll_wait instead; both work.
+		r.poll = newNetPoll(r)
+	}
 	// A net under Close: an unreachable Reader closes its fds and lets go
 	// of its rings, so that they can be closed.
-	r.cleanup = runtime.AddCleanup(r, leak, leaked{r.epfd, r.wakefd, r.rings})
+	r.cleanup = runtime.AddCleanup(r, leak, leaked{r.epfd, r.wakefd, r.poll.file(), r.rings})
 	return r, nil
 }
 
 type leaked struct {
 	epfd, wakefd int
+	epFile       *os.File // owns epfd when the netpoller polls it
 	rings        []*Ring
 }
 
 func leak(l leaked) {
+	if l.epFile != nil {
+		_ = l.epFile.Close()
+		l.epfd = -1
+	}
 	closeFDs(l.epfd, l.wakefd)
 	for _, ring := range l.rings {
 		ring.release()
@@ -190,7 +226,11 @@ func (r *Reader) Close() error {
 	if err := unix.Close(wakefd); err != nil {
 		errs = append(errs, fmt.Errorf("perfring: close eventfd: %w", err))
 	}
-	if err := unix.Close(r.epfd); err != nil {
+	if r.poll != nil {
+		if err := r.poll.close(); err != nil {
+			errs = append(errs, fmt.Errorf("perfring: close epoll: %w", err))
+		}
+	} else if err := unix.Close(r.epfd); err != nil {
 		errs = append(errs, fmt.Errorf("perfring: close epoll: %w", err))
 	}
 	return errors.Join(errs...)

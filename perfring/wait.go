@@ -64,7 +64,7 @@ func (r *Reader) wait(ctx context.Context, rec *Record, fn func(*Record)) (int, 
 		if expired {
 			return 0, os.ErrDeadlineExceeded
 		}
-		n, err := unix.EpollWait(r.epfd, r.events, timeout)
+		n, err := r.epollWait(timeout)
 		if err == unix.EINTR {
 			continue
 		}

@@ -198,3 +198,41 @@ func later(t *testing.T, d time.Duration, f func()) {
 		<-done
 	})
 }
+
+// TestBlockInSyscall runs the tests of waiting again with readers that
+// block in epoll_wait instead of parking in Go's netpoller.
+func TestBlockInSyscall(t *testing.T) {
+	testReaderOptions = &ReaderOptions{BlockInSyscall: true}
+	defer func() { testReaderOptions = nil }()
+	for name, test := range map[string]func(*testing.T){
+		"Deadline":          TestDeadline,
+		"CloseUnblocks":     TestCloseUnblocks,
+		"ReadContext":       TestReadContext,
+		"SlowReader":        TestSlowReader,
+		"SeveralCPUs":       TestSeveralCPUs,
+		"ReadBatchWake":     TestReadBatchWake,
+		"ReadBatchDeadline": TestReadBatchDeadline,
+		"RealPerfEvent":     TestRealPerfEvent,
+	} {
+		t.Run(name, test)
+	}
+}
+
+// TestNetPoll checks that readers park in the netpoller where the runtime
+// can poll an epoll fd (always, on Linux), and not with BlockInSyscall.
+func TestNetPoll(t *testing.T) {
+	s := newSynthRing(t, 0, 1, unix.PERF_SAMPLE_RAW, 0, false)
+	rd := newTestReader(t, s.Ring)
+	if rd.poll == nil {
+		t.Fatal("the reader blocks in epoll_wait; want Go's netpoller")
+	}
+	s2 := newSynthRing(t, 1, 1, unix.PERF_SAMPLE_RAW, 0, false)
+	rd2, err := NewReaderWithOptions(&ReaderOptions{BlockInSyscall: true}, s2.Ring)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd2.Close()
+	if rd2.poll != nil {
+		t.Fatal("BlockInSyscall reader uses the netpoller")
+	}
+}

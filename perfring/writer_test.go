@@ -103,9 +103,13 @@ func rawSample(payload []byte) []byte {
 	return encodeSample(unix.PERF_SAMPLE_RAW, &Record{Raw: payload})
 }
 
+// testReaderOptions are the options newTestReader uses:
+// TestBlockInSyscall runs the waiting tests again with epoll_wait.
+var testReaderOptions *ReaderOptions
+
 func newTestReader(tb testing.TB, rings ...*Ring) *Reader {
 	tb.Helper()
-	rd, err := NewReader(rings...)
+	rd, err := NewReaderWithOptions(testReaderOptions, rings...)
 	if err != nil {
 		tb.Fatal(err)
 	}

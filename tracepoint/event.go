@@ -228,15 +228,25 @@ func (ev *Event) ioctlAll(req uint, what string) error {
 // NewReader returns one reader over the rings of every CPU (an epoll loop).
 // Close closes it with the event.
 func (ev *Event) NewReader() (*perfring.Reader, error) {
-	return ev.newReader(ev.res.rings...)
+	return ev.NewReaderWithOptions(nil)
+}
+
+// NewReaderWithOptions is NewReader with reader options.
+func (ev *Event) NewReaderWithOptions(opts *perfring.ReaderOptions) (*perfring.Reader, error) {
+	return ev.newReader(opts, ev.res.rings...)
 }
 
 // NewCPUReaders returns one reader per CPU, in the order of CPUs, for callers
 // that run a goroutine per CPU. Close closes them with the event.
 func (ev *Event) NewCPUReaders() ([]*perfring.Reader, error) {
+	return ev.NewCPUReadersWithOptions(nil)
+}
+
+// NewCPUReadersWithOptions is NewCPUReaders with reader options.
+func (ev *Event) NewCPUReadersWithOptions(opts *perfring.ReaderOptions) ([]*perfring.Reader, error) {
 	readers := make([]*perfring.Reader, 0, len(ev.res.rings))
 	for _, ring := range ev.res.rings {
-		rd, err := ev.newReader(ring)
+		rd, err := ev.newReader(opts, ring)
 		if err != nil {
 			for _, r := range readers {
 				r.Close()
@@ -248,13 +258,13 @@ func (ev *Event) NewCPUReaders() ([]*perfring.Reader, error) {
 	return readers, nil
 }
 
-func (ev *Event) newReader(rings ...*perfring.Ring) (*perfring.Reader, error) {
+func (ev *Event) newReader(opts *perfring.ReaderOptions, rings ...*perfring.Ring) (*perfring.Reader, error) {
 	ev.mu.Lock()
 	defer ev.mu.Unlock()
 	if ev.closed {
 		return nil, fmt.Errorf("new reader for %s:%s: %w", ev.format.Group, ev.format.Name, os.ErrClosed)
 	}
-	rd, err := perfring.NewReader(rings...)
+	rd, err := perfring.NewReaderWithOptions(opts, rings...)
 	if err != nil {
 		return nil, fmt.Errorf("new reader for %s:%s: %w", ev.format.Group, ev.format.Name, err)
 	}

@@ -43,6 +43,7 @@ type monitorFlags struct {
 	ringSize  int
 	readers   string
 	lockOS    bool
+	wait      string
 }
 
 func parseMonitorFlags(args []string, stderr io.Writer) (*monitorFlags, error) {
@@ -59,8 +60,11 @@ func parseMonitorFlags(args []string, stderr io.Writer) (*monitorFlags, error) {
 	ringSize := fs.String("ring-size", "512KiB", "size of each CPU's perf ring (a power of two: 256KiB, 4MiB); larger rings lose fewer records in a burst")
 	fs.StringVar(&f.readers, "readers", monitor.ReadersOne, "how rings are read: one (one goroutine over every CPU's ring) or per-cpu")
 	fs.BoolVar(&f.lockOS, "lock-thread", false, "lock each reading goroutine to an OS thread")
-	_ = fs.MarkHidden("readers") // for measurements: perfring/RATIONALE.md
-	_ = fs.MarkHidden("lock-thread")
+	fs.StringVar(&f.wait, "wait", "netpoll", "where a reader waits for records: netpoll (Go's netpoller) or syscall (epoll_wait)")
+	// For measurements (perfring/RATIONALE.md), not for users.
+	for _, name := range []string{"readers", "lock-thread", "wait"} {
+		_ = fs.MarkHidden(name)
+	}
 	fs.BoolVar(&f.version, "version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: dropmon [OPTIONS]\n       dropmon COMMAND [OPTIONS]\n\n")
@@ -97,6 +101,9 @@ func parseMonitorFlags(args []string, stderr io.Writer) (*monitorFlags, error) {
 	}
 	if f.readers != monitor.ReadersOne && f.readers != monitor.ReadersPerCPU {
 		return nil, fmt.Errorf("--readers %q: want %s or %s", f.readers, monitor.ReadersOne, monitor.ReadersPerCPU)
+	}
+	if f.wait != "netpoll" && f.wait != "syscall" {
+		return nil, fmt.Errorf("--wait %q: want netpoll or syscall", f.wait)
 	}
 	if f.by != "" {
 		if _, err := report.ParseGrouping(f.by); err != nil {
@@ -140,7 +147,8 @@ func monitorLoop(f *monitorFlags, stdout, stderr io.Writer) error {
 	if engine == monitor.DefaultEngine() {
 		engine = "" // the default may fall back to the interpreter
 	}
-	m, err := monitor.Start(monitor.Config{Engine: engine, RingSize: f.ringSize, Readers: f.readers, LockThread: f.lockOS})
+	m, err := monitor.Start(monitor.Config{Engine: engine, RingSize: f.ringSize, Readers: f.readers, LockThread: f.lockOS,
+		BlockInSyscall: f.wait == "syscall"})
 	if err != nil {
 		return ringSizeHint(err, f.ringSize)
 	}

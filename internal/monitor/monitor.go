@@ -44,6 +44,9 @@ type Config struct {
 	Readers string
 	// LockThread locks each reading goroutine to its OS thread.
 	LockThread bool
+	// BlockInSyscall makes readers wait in epoll_wait instead of Go's
+	// netpoller (perfring.ReaderOptions); for measurements.
+	BlockInSyscall bool
 	// MaxDelay bounds how long a record may wait in a ring below the
 	// wakeup watermark before it is run; 0 means DefaultMaxDelay. Reports
 	// do not wait for it: Flush drains every ring first.
@@ -223,10 +226,11 @@ func (cfg *Config) defaults() error {
 
 // newReaders makes one reader over every ring, or one per ring.
 func (m *Monitor) newReaders() ([]*perfring.Reader, error) {
+	opts := &perfring.ReaderOptions{BlockInSyscall: m.cfg.BlockInSyscall}
 	if m.cfg.Readers == ReadersPerCPU {
-		return m.event.NewCPUReaders()
+		return m.event.NewCPUReadersWithOptions(opts)
 	}
-	rd, err := m.event.NewReader()
+	rd, err := m.event.NewReaderWithOptions(opts)
 	if err != nil {
 		return nil, err
 	}
