@@ -3,9 +3,12 @@ package tracepoint_test
 import (
 	"errors"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/dropmon/dropmon/internal/testutil"
 	"github.com/dropmon/dropmon/perfring"
@@ -213,5 +216,70 @@ func TestCloseTwiceAndAfterClose(t *testing.T) {
 	}
 	if err := ev.Enable(); !errors.Is(err, os.ErrClosed) {
 		t.Errorf("Enable after Close: %v", err)
+	}
+}
+
+// TestKfreeSkbRawOnly reads records without pid, time or CPU (what dropmon
+// asks for) in batches, as the monitor does, and counts this process's
+// drops by the records' own common_pid, a thread of this process.
+func TestKfreeSkbRawOnly(t *testing.T) {
+	const n = 1000
+	ev, err := tracepoint.Open("skb", "kfree_skb", &tracepoint.Options{RawOnly: true, Watermark: 64 << 10})
+	testutil.Privileged(t, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ev.Close()
+	if ev.SampleType() != unix.PERF_SAMPLE_RAW {
+		t.Fatalf("sample type %#x, want PERF_SAMPLE_RAW alone", ev.SampleType())
+	}
+	format := ev.Format()
+	commonPid, err := format.Field("common_pid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd, err := ev.NewReader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ev.Enable(); err != nil {
+		t.Fatal(err)
+	}
+	testutil.SendToClosedPort(t, n)
+	if err := ev.Disable(); err != nil {
+		t.Fatal(err)
+	}
+	threads := map[uint64]bool{}
+	entries, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		tid, _ := strconv.ParseUint(e.Name(), 10, 32)
+		threads[tid] = true
+	}
+	var got, other int
+	count := func(rec *perfring.Record) {
+		if rec.Type != perfring.RecordSample {
+			return
+		}
+		if rec.Pid != 0 || rec.Time != 0 || len(rec.Raw) < format.Size() {
+			t.Fatalf("raw-only record %+v", rec)
+		}
+		if pid, _ := commonPid.Uint(rec.Raw); threads[pid] {
+			got++
+		} else {
+			other++
+		}
+	}
+	// Below the watermark the kernel wakes nobody: Drain takes what is there.
+	if _, err := rd.Drain(count); err != nil {
+		t.Fatal(err)
+	}
+	if lost := ev.Lost(); lost != 0 {
+		t.Errorf("lost %d records", lost)
+	}
+	if got != n {
+		t.Errorf("read %d records from this process's threads, want %d (%d from others)", got, n, other)
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cilium/ebpf/asm"
+
 	"github.com/dropmon/dropmon/internal/report"
 	"github.com/dropmon/dropmon/jit"
 	"github.com/dropmon/dropmon/perfring"
@@ -155,6 +157,9 @@ func Start(cfg Config) (_ *Monitor, err error) {
 	pages := cfg.RingSize / os.Getpagesize()
 	m.event, err = tracepoint.OpenFormat(format, &tracepoint.Options{
 		RingPages: pages,
+		// The sample's pid and tid only when something reads them: smaller
+		// records are less work for the kernel and fit more in a ring.
+		RawOnly: cfg.PID == 0 && m.prep.HelperFunc(asm.FnGetCurrentPidTgid) == nil,
 		// Wake the reader once a ring is a quarter full: thousands of
 		// records a wakeup in a storm, and three quarters of the ring
 		// still free while the reader gets to it (perfring/RATIONALE.md).

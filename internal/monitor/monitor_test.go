@@ -4,6 +4,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dropmon/dropmon/internal/monitor"
 	"github.com/dropmon/dropmon/internal/testutil"
@@ -84,6 +85,40 @@ func TestStartErrors(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("err = %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestFlushLoneDrop: one drop stays below the wakeup watermark, and with a
+// long MaxDelay nothing would read it for an hour; Flush runs it at once,
+// so that a report shows it in the interval it happened in.
+func TestFlushLoneDrop(t *testing.T) {
+	for _, readers := range []string{monitor.ReadersOne, monitor.ReadersPerCPU} {
+		t.Run(readers, func(t *testing.T) {
+			m, err := monitor.Start(monitor.Config{PID: uint32(os.Getpid()), MaxDelay: time.Hour, Readers: readers})
+			testutil.Privileged(t, err)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			testutil.SendToClosedPort(t, 1)
+			if !m.Flush(5 * time.Second) {
+				t.Fatal("Flush did not finish within 5s")
+			}
+			counts, err := m.Counts()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var total uint64
+			for _, n := range counts {
+				total += n
+			}
+			if total != 1 {
+				t.Fatalf("after Flush the map counts %d drops, want 1: %v", total, counts)
+			}
+			if s := m.Stats(); len(s.LostPerCPU) != m.CPUs() || s.Lost != 0 {
+				t.Errorf("stats: %+v, want no loss on each of %d CPUs", s, m.CPUs())
 			}
 		})
 	}

@@ -18,9 +18,9 @@ import (
 	"github.com/dropmon/dropmon/verifier"
 )
 
-// pipelineSampleType is what the monitor's event asks for (tracepoint's
-// perfAttr without callchains).
-const pipelineSampleType = unix.PERF_SAMPLE_RAW | unix.PERF_SAMPLE_TIME | unix.PERF_SAMPLE_CPU | unix.PERF_SAMPLE_TID
+// pipelineSampleType is what the monitor's event asks for without a pid
+// filter (tracepoint.Options.RawOnly).
+const pipelineSampleType = unix.PERF_SAMPLE_RAW
 
 // pipelineKeys is how many (location, reason) pairs the synthetic storm
 // has; they are drawn from a Zipf distribution, as drops are: a few sites
@@ -28,7 +28,7 @@ const pipelineSampleType = unix.PERF_SAMPLE_RAW | unix.PERF_SAMPLE_TIME | unix.P
 const pipelineKeys = 256
 
 // BenchmarkPipeline is the record path without a kernel: kfree_skb samples
-// in the kernel's ring layout (Linux 6.18's record, 80 bytes), keyed by 256
+// in the kernel's ring layout (Linux 6.18's record, 56 bytes), keyed by 256
 // (location, reason) pairs in a Zipf mix, written into a 1 MiB ring in
 // memory that wraps, read in batches by perfring, run through the drop
 // counter by the worker's record function and counted in its hash map.
@@ -107,8 +107,8 @@ func kfreeSkbFormat(tb testing.TB) *tracepoint.Format {
 	return format
 }
 
-// stormRecords encodes n kfree_skb samples as the kernel writes them: the
-// perf header, pid/tid, time, cpu, then the raw record (u32 size and the
+// stormRecords encodes n kfree_skb samples as the kernel writes them for
+// PERF_SAMPLE_RAW: the perf header, then the raw record (u32 size and the
 // format's bytes, padded so the sample ends on 8 bytes).
 func stormRecords(tb testing.TB, format *tracepoint.Format, n int) [][]byte {
 	tb.Helper()
@@ -125,11 +125,7 @@ func stormRecords(tb testing.TB, format *tracepoint.Format, n int) [][]byte {
 	out := make([][]byte, n)
 	for i := range out {
 		k := zipf.Uint64()
-		rec := ringsynth.Header(unix.PERF_RECORD_SAMPLE, 0, 8+8+8+8+4+rawSize)
-		rec = binary.NativeEndian.AppendUint32(rec, 4242) // pid
-		rec = binary.NativeEndian.AppendUint32(rec, 4242) // tid
-		rec = binary.NativeEndian.AppendUint64(rec, uint64(i)*1000)
-		rec = binary.NativeEndian.AppendUint64(rec, uint64(i%2)) // cpu, res
+		rec := ringsynth.Header(unix.PERF_RECORD_SAMPLE, 0, 8+4+rawSize)
 		rec = binary.NativeEndian.AppendUint32(rec, uint32(rawSize))
 		raw := make([]byte, rawSize)
 		binary.NativeEndian.PutUint64(raw[loc.Offset:], 0xffffffff81000000+k*0x40)
@@ -233,7 +229,7 @@ func nativeDrain(ring *ringsynth.Ring, locOff, reasonOff int, counts map[[2]uint
 			rec = scratch[:size]
 		}
 		if binary.NativeEndian.Uint32(rec) == unix.PERF_RECORD_SAMPLE {
-			raw := rec[8+8+8+8+4:]
+			raw := rec[8+4:]
 			key := [2]uint64{binary.NativeEndian.Uint64(raw[locOff:]), uint64(binary.NativeEndian.Uint32(raw[reasonOff:]))}
 			counts[key]++
 			n++
