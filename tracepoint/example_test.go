@@ -1,6 +1,7 @@
 package tracepoint_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log"
@@ -53,4 +54,50 @@ func Example() {
 		byReason[name]++
 	}
 	fmt.Println(byReason, "lost:", ev.Lost())
+}
+
+// Count drops per location in a storm: records come in batches, the kernel
+// wakes the reader only once a ring is a quarter full, and a deadline
+// bounds how long a record below that mark may wait. Each batch moves the
+// ring's tail once.
+func ExampleEvent_NewReader_batches() {
+	const ringSize = 512 << 10
+	ev, err := tracepoint.Open("skb", "kfree_skb", &tracepoint.Options{
+		RingPages: ringSize / os.Getpagesize(),
+		Watermark: ringSize / 4,
+		RawOnly:   true, // the tracepoint's data alone: smaller records
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ev.Close()
+	location, err := ev.Format().Field("location")
+	if err != nil {
+		log.Fatal(err)
+	}
+	rd, err := ev.NewReader()
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := ev.Enable(); err != nil {
+		log.Fatal(err)
+	}
+
+	drops := map[uint64]int{}
+	count := func(rec *perfring.Record) { // a view, valid until it returns
+		if rec.Type == perfring.RecordSample {
+			loc, _ := location.Uint(rec.Raw)
+			drops[loc]++
+		}
+	}
+	end := time.Now().Add(time.Second)
+	for time.Now().Before(end) {
+		rd.SetDeadline(time.Now().Add(100 * time.Millisecond))
+		_, err := rd.ReadBatch(context.Background(), count)
+		if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) && !errors.Is(err, perfring.ErrCorrupt) {
+			log.Fatal(err)
+		}
+	}
+	rd.Drain(count) // what came in since the last batch
+	fmt.Println(len(drops), "locations,", ev.Lost(), "records lost")
 }

@@ -37,6 +37,16 @@ func TestParseMonitorFlags(t *testing.T) {
 		{name: "bad by", args: []string{"--by", "cpu"}, wantErr: "want location, reason or location,reason"},
 		{name: "unknown engine", args: []string{"--engine", "fast"}, wantErr: `unknown engine "fast"`},
 		{name: "stray argument", args: []string{"now"}, wantErr: "unexpected argument"},
+		{name: "default ring", args: nil, check: func(f *monitorFlags) bool { return f.ringSize == 512<<10 }},
+		{name: "ring size", args: []string{"--ring-size", "4MiB"}, check: func(f *monitorFlags) bool { return f.ringSize == 4<<20 }},
+		{name: "ring not a power of two", args: []string{"--ring-size", "3000"}, wantErr: "want a power of two"},
+		{name: "ring not a size", args: []string{"--ring-size", "big"}, wantErr: "want a size such as"},
+		{name: "ring too large", args: []string{"--ring-size", "2GiB"}, wantErr: "to 1 GiB"},
+		{name: "readers", args: []string{"--readers", "per-cpu", "--wait", "syscall"}, check: func(f *monitorFlags) bool {
+			return f.readers == monitor.ReadersPerCPU && f.wait == "syscall"
+		}},
+		{name: "bad readers", args: []string{"--readers", "many"}, wantErr: "want one or per-cpu"},
+		{name: "bad wait", args: []string{"--wait", "spin"}, wantErr: "want netpoll or syscall"},
 		{name: "unknown flag", args: []string{"--colour"}, wantErr: "unknown flag"},
 	}
 	for _, tt := range tests {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 )
@@ -41,5 +43,16 @@ func TestParseSize(t *testing.T) {
 				t.Errorf("formatSize(%d) = %q does not parse back", got, formatSize(got))
 			}
 		})
+	}
+}
+
+func TestRingSizeHint(t *testing.T) {
+	refused := fmt.Errorf("open tracepoint skb:kfree_skb on cpu 0: perfring: cpu 0: mmap ring of 129 pages (516 KiB): %w (locked memory limit: ...)", os.ErrPermission)
+	if got := ringSizeHint(refused, 512<<10).Error(); !strings.Contains(got, "--ring-size 512KiB was asked for: try a smaller one such as --ring-size 128KiB") {
+		t.Errorf("hint for a refused ring: %s", got)
+	}
+	other := fmt.Errorf("perf_event_open skb:kfree_skb on cpu 0: %w", os.ErrPermission)
+	if got := ringSizeHint(other, 512<<10); got != other {
+		t.Errorf("hint added to an error that is not about the ring: %v", got)
 	}
 }
