@@ -65,11 +65,16 @@ func (s *symbols) lookup(addr uint64) (Symbol, uint64, bool) {
 		return Symbol{}, 0, false
 	}
 	return Symbol{
-		Name:   s.names[e.nameOff : e.nameOff+uint32(e.nameLen)],
+		Name:   s.name(e),
 		Module: s.modules[e.module],
 		Addr:   e.addr,
 		Size:   size,
 	}, off, true
+}
+
+func (s *symbols) name(e *entry) string {
+	off := e.nameOff & (nameChunkSize - 1)
+	return s.names[e.nameOff>>nameChunkBits][off : off+uint32(e.nameLen)]
 }
 
 // size is the distance from entry i to the next symbol of the same module,

@@ -1,14 +1,10 @@
 package symbolize
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,7 +46,7 @@ type entry struct {
 // symbols is one loaded, immutable snapshot of kallsyms.
 type symbols struct {
 	entries    []entry
-	names      string
+	names      []string // chunks of names; see nameChunkBits
 	modules    []string
 	restricted bool
 }
@@ -114,118 +110,4 @@ func Parse(r io.Reader) (*Table, error) {
 		return t, ErrRestricted
 	}
 	return t, nil
-}
-
-// parse reads kallsyms lines ("ffffffff81000000 T _stext", with an optional
-// "\t[module]") and keeps the code symbols (types t, T, w, W), sorted by
-// address. Of several symbols at one address it keeps a global one over a
-// local one, and then the first in the file.
-func parse(r io.Reader) (*symbols, error) {
-	var (
-		s       symbols
-		names   strings.Builder
-		modIdx  = map[string]uint16{"": 0}
-		nonZero bool
-		lines   int
-		parsed  int
-		rank    []uint8 // 0 for global, 1 for local, per entry
-	)
-	s.modules = []string{""}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
-	for sc.Scan() {
-		lines++
-		addr, typ, name, mod, ok := parseLine(sc.Text())
-		if !ok {
-			continue
-		}
-		parsed++
-		if addr != 0 {
-			nonZero = true
-		}
-		if !isCode(typ) || len(name) > 0xffff {
-			continue
-		}
-		mi, known := modIdx[mod]
-		if !known {
-			if len(s.modules) > 0xffff {
-				return nil, fmt.Errorf("more than %d modules", 0xffff)
-			}
-			mi = uint16(len(s.modules))
-			modIdx[mod] = mi
-			s.modules = append(s.modules, mod)
-		}
-		s.entries = append(s.entries, entry{addr: addr, nameOff: uint32(names.Len()), nameLen: uint16(len(name)), module: mi})
-		rank = append(rank, localRank(typ))
-		names.WriteString(name)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, err
-	}
-	if parsed == 0 {
-		return nil, fmt.Errorf("no symbols in %d lines (not a kallsyms file?)", lines)
-	}
-	s.names = names.String()
-	s.restricted = !nonZero
-	s.sortAndDedup(rank)
-	return &s, nil
-}
-
-// parseLine splits "ADDR TYPE NAME[\t[MODULE]]".
-func parseLine(line string) (addr uint64, typ byte, name, module string, ok bool) {
-	fields := strings.Fields(line)
-	if len(fields) < 3 || len(fields[1]) != 1 {
-		return 0, 0, "", "", false
-	}
-	addr, err := strconv.ParseUint(fields[0], 16, 64)
-	if err != nil {
-		return 0, 0, "", "", false
-	}
-	if len(fields) >= 4 {
-		m := fields[3]
-		if len(m) < 2 || m[0] != '[' || m[len(m)-1] != ']' {
-			return 0, 0, "", "", false
-		}
-		module = m[1 : len(m)-1]
-	}
-	return addr, fields[1][0], fields[2], module, true
-}
-
-func isCode(typ byte) bool {
-	return typ == 't' || typ == 'T' || typ == 'w' || typ == 'W'
-}
-
-func localRank(typ byte) uint8 {
-	if typ == 't' || typ == 'w' {
-		return 1
-	}
-	return 0
-}
-
-// sortAndDedup sorts the entries by address and drops duplicate addresses,
-// keeping the best-ranked name.
-func (s *symbols) sortAndDedup(rank []uint8) {
-	idx := make([]int, len(s.entries))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortStableFunc(idx, func(a, b int) int {
-		ea, eb := s.entries[a], s.entries[b]
-		if ea.addr != eb.addr {
-			if ea.addr < eb.addr {
-				return -1
-			}
-			return 1
-		}
-		return int(rank[a]) - int(rank[b])
-	})
-	sorted := make([]entry, 0, len(idx))
-	for _, i := range idx {
-		e := s.entries[i]
-		if n := len(sorted); n > 0 && sorted[n-1].addr == e.addr {
-			continue
-		}
-		sorted = append(sorted, e)
-	}
-	s.entries = slices.Clip(sorted)
 }
