@@ -54,7 +54,7 @@ func parseMonitorFlags(args []string, stderr io.Writer) (*monitorFlags, error) {
 	fs.IntVarP(&f.top, "top", "n", 10, "rows per report (0: all)")
 	fs.DurationVarP(&f.duration, "duration", "d", 0, "stop after this long (0: until Ctrl-C)")
 	fs.IntVarP(&f.count, "count", "c", 0, "stop after this many reports (0: until Ctrl-C)")
-	fs.StringVar(&f.engine, "engine", monitor.DefaultEngine(), "engine that runs the drop counter: "+strings.Join(monitor.Engines, ", ")+" (the interpreter is the fallback where the JIT cannot run)")
+	fs.StringVar(&f.engine, "engine", monitor.DefaultEngine(), "engine that runs the drop counter: "+strings.Join(monitor.Engines, ", ")+" (the interpreter is the fallback where the JIT cannot run; kernel needs in-kernel BPF: root, or CAP_BPF and CAP_PERFMON)")
 	fs.StringVar(&f.by, "by", "", "group drops by location, reason or location,reason (default: location,reason where the kernel gives reasons)")
 	fs.BoolVar(&f.noSymbols, "no-symbols", false, "print raw addresses instead of symbol+0xoff [module]")
 	ringSize := fs.String("ring-size", "512KiB", "size of each CPU's perf ring (a power of two: 256KiB, 4MiB); larger rings lose fewer records in a burst")
@@ -110,7 +110,7 @@ func parseMonitorFlags(args []string, stderr io.Writer) (*monitorFlags, error) {
 			return nil, err
 		}
 	}
-	if !slices.Contains(monitor.Engines, f.engine) && f.engine != "kernel" {
+	if !slices.Contains(monitor.Engines, f.engine) {
 		return nil, fmt.Errorf("unknown engine %q (engines: %s)", f.engine, strings.Join(monitor.Engines, ", "))
 	}
 	return &f, nil
@@ -156,7 +156,11 @@ func monitorLoop(f *monitorFlags, stdout, stderr io.Writer) error {
 	opts := renderOptions(f, m, stderr)
 	start := time.Now()
 	tracker := report.NewTracker(opts.By, m.CPUList(), start)
-	fmt.Fprintf(stderr, "watching skb:kfree_skb on %d CPUs (engine %s)\n", m.CPUs(), m.Engine())
+	if id := m.KernelProgramID(); id != 0 {
+		fmt.Fprintf(stderr, "watching skb:kfree_skb on %d CPUs (engine kernel, program id %d)\n", m.CPUs(), id)
+	} else {
+		fmt.Fprintf(stderr, "watching skb:kfree_skb on %d CPUs (engine %s)\n", m.CPUs(), m.Engine())
+	}
 
 	tick := time.NewTicker(f.interval)
 	defer tick.Stop()

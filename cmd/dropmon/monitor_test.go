@@ -4,9 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"github.com/cilium/ebpf"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -88,13 +91,34 @@ func TestHelpAndVersion(t *testing.T) {
 	}
 }
 
-// TestMonitorEndToEnd runs the built binary as a user would: it waits for
-// the watching line, makes N drops, stops dropmon with SIGINT and reads the
-// final summary.
+// TestMonitorEndToEnd runs the built binary as a user would, on each
+// engine and each way out: it waits for the watching line, makes N drops,
+// stops dropmon (SIGINT, SIGTERM, or --count ends it) and reads the final
+// summary. On the kernel engine it also checks that the kernel no longer
+// has dropmon's program once dropmon has exited.
 func TestMonitorEndToEnd(t *testing.T) {
-	const n = 1000
+	tests := []struct {
+		name string
+		args []string
+		stop syscall.Signal // 0: dropmon stops itself (--count)
+	}{
+		{name: "jit/sigint", args: []string{"--interval", "500ms"}, stop: syscall.SIGINT},
+		{name: "interp/sigterm", args: []string{"--interval", "500ms", "--engine", "interp"}, stop: syscall.SIGTERM},
+		{name: "kernel/sigint", args: []string{"--interval", "500ms", "--engine", "kernel"}, stop: syscall.SIGINT},
+		{name: "kernel/count", args: []string{"--interval", "700ms", "--engine", "kernel", "--count", "2"}},
+		{name: "kernel/sigterm", args: []string{"--interval", "500ms", "--engine", "kernel"}, stop: syscall.SIGTERM},
+	}
 	bin := buildDropmon(t)
-	cmd := exec.Command(bin, "--interval", "500ms")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { testEndToEnd(t, bin, tt.args, tt.stop) })
+	}
+}
+
+var programID = regexp.MustCompile(`program id (\d+)\)`)
+
+func testEndToEnd(t *testing.T, bin string, args []string, stop syscall.Signal) {
+	const n = 1000
+	cmd := exec.Command(bin, args...)
 	var stdout bytes.Buffer
 	cmd.Stdout = &stdout
 	stderrPipe, err := cmd.StderrPipe()
@@ -115,9 +139,9 @@ func TestMonitorEndToEnd(t *testing.T) {
 		close(lines)
 	}()
 	var stderrText strings.Builder
-	watching := false
+	watching := ""
 	timeout := time.After(20 * time.Second)
-	for !watching {
+	for watching == "" {
 		select {
 		case line, ok := <-lines:
 			if !ok {
@@ -126,15 +150,27 @@ func TestMonitorEndToEnd(t *testing.T) {
 				t.Fatalf("dropmon exited before watching:\n%s", stderrText.String())
 			}
 			stderrText.WriteString(line + "\n")
-			watching = strings.HasPrefix(line, "watching skb:kfree_skb on ")
+			if strings.HasPrefix(line, "watching skb:kfree_skb on ") {
+				watching = line
+			}
 		case <-timeout:
 			t.Fatalf("no watching line within 20s:\n%s", stderrText.String())
 		}
 	}
+	var progID uint32
+	if m := programID.FindStringSubmatch(watching); m != nil {
+		id, _ := strconv.ParseUint(m[1], 10, 32)
+		progID = uint32(id)
+	}
+	if slices.Contains(args, "kernel") && progID == 0 {
+		t.Fatalf("the kernel engine's watching line names no program id: %s", watching)
+	}
 	testutil.SendToClosedPort(t, n)
-	time.Sleep(600 * time.Millisecond) // at least one interval report
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
+	if stop != 0 {
+		time.Sleep(600 * time.Millisecond) // at least one interval report
+		if err := cmd.Process.Signal(stop); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for line := range lines {
 		stderrText.WriteString(line + "\n")
@@ -142,7 +178,18 @@ func TestMonitorEndToEnd(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("dropmon: %v\nstderr:\n%s", err, stderrText.String())
 	}
-	out := stdout.String()
+	checkSummary(t, stdout.String(), n)
+	if progID != 0 {
+		if _, err := ebpf.NewProgramFromID(ebpf.ProgramID(progID)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("after dropmon exited, looking up its program %d gives %v, want it gone", progID, err)
+		}
+	}
+}
+
+// checkSummary finds the __udp4_lib_rcv NO_SOCKET row of the summary and
+// checks it counts at least n drops (other processes may drop too).
+func checkSummary(t *testing.T, out string, n int) {
+	t.Helper()
 	_, summary, ok := strings.Cut(out, "summary: ")
 	if !ok {
 		t.Fatalf("no summary in output:\n%s", out)

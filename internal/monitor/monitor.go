@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -74,8 +75,9 @@ func RingSize(bytes int) error {
 	return nil
 }
 
-// Engines lists the engines Config.Engine accepts.
-var Engines = []string{"jit", "interp"}
+// Engines lists the engines Config.Engine accepts: the two user-space
+// engines and the kernel itself.
+var Engines = []string{"jit", "interp", "kernel"}
 
 // DefaultEngine is the JIT where it exists (amd64), else the interpreter.
 func DefaultEngine() string {
@@ -87,7 +89,7 @@ func DefaultEngine() string {
 
 // Stats are the monitor's own counters, since start.
 type Stats struct {
-	Records  uint64 // samples run through the program
+	Records  uint64 // samples run through the program (0 on the kernel engine, which counts in the kernel)
 	Filtered uint64 // samples skipped by the pid filter
 	Lost     uint64 // records the kernel could not write (rings full)
 	// LostPerCPU is Lost by CPU, in the order of Monitor.CPUList.
@@ -104,6 +106,8 @@ type Monitor struct {
 	event   *tracepoint.Event
 	prep    *userspacevm.Prepared
 	counts  *maps.Map
+	kernel  *kernelCounter // the kernel engine; nil for the user-space ones
+	cpus    []int
 	workers []*worker
 	wg      sync.WaitGroup
 	cancel  context.CancelFunc
@@ -123,11 +127,14 @@ func Start(cfg Config) (_ *Monitor, err error) {
 	if !chosen {
 		cfg.Engine = DefaultEngine()
 	}
-	engine, err := engineByName(cfg.Engine)
-	if err != nil {
+	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	if err := cfg.defaults(); err != nil {
+	if cfg.Engine == "kernel" {
+		return startKernel(cfg)
+	}
+	engine, err := engineByName(cfg.Engine)
+	if err != nil {
 		return nil, err
 	}
 	format, err := tracepoint.ReadFormat("skb", "kfree_skb")
@@ -168,6 +175,7 @@ func Start(cfg Config) (_ *Monitor, err error) {
 	if err != nil {
 		return nil, err
 	}
+	m.cpus = m.event.CPUs()
 	readers, err := m.newReaders()
 	if err != nil {
 		return nil, err
@@ -200,6 +208,45 @@ func Start(cfg Config) (_ *Monitor, err error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// startKernel runs the drop counter inside the kernel: verified by
+// dropmon's verifier first, then loaded (and verified again by the kernel)
+// and attached with cilium/ebpf. The pid filter is part of the program,
+// since tracepoint filters do not apply to BPF programs.
+func startKernel(cfg Config) (_ *Monitor, err error) {
+	format, err := tracepoint.ReadFormat("skb", "kfree_skb")
+	if err != nil {
+		return nil, err
+	}
+	prog, err := samples.DropCounter(format, cfg.MaxEntries)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.PID != 0 {
+		prog.Insns = pidFilter(prog.Insns, cfg.PID)
+	}
+	v, err := verifier.Verify(prog, &verifier.Options{ContextSize: format.Size()})
+	if err != nil {
+		return nil, fmt.Errorf("verify the drop counter: %w", err)
+	}
+	m := &Monitor{cfg: cfg, format: format}
+	if m.cpus, err = tracepoint.OnlineCPUs(); err != nil {
+		return nil, err
+	}
+	if m.kernel, err = loadKernel(v.Program, "skb", "kfree_skb", samples.DropCountsMap); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// KernelProgramID returns the kernel's ID of the program the kernel engine
+// loaded (bpftool prog show id N), 0 for the user-space engines.
+func (m *Monitor) KernelProgramID() uint32 {
+	if m.kernel == nil {
+		return 0
+	}
+	return uint32(m.kernel.id)
 }
 
 // defaults fills in and checks the configuration.
@@ -248,8 +295,6 @@ func engineByName(name string) (userspacevm.Engine, error) {
 		return userspacevm.Interp{}, nil
 	case "jit":
 		return jit.Engine{}, nil
-	case "kernel":
-		return nil, fmt.Errorf("engine %q is not available yet (engines: %v)", name, Engines)
 	}
 	return nil, fmt.Errorf("unknown engine %q (engines: %v)", name, Engines)
 }
@@ -273,10 +318,10 @@ func (m *Monitor) ReasonName(r uint32) string {
 }
 
 // CPUs returns the number of CPUs watched.
-func (m *Monitor) CPUs() int { return len(m.event.CPUs()) }
+func (m *Monitor) CPUs() int { return len(m.cpus) }
 
 // CPUList returns the CPUs watched, in the order of Stats.LostPerCPU.
-func (m *Monitor) CPUList() []int { return m.event.CPUs() }
+func (m *Monitor) CPUList() []int { return slices.Clone(m.cpus) }
 
 // Readers returns how the rings are read: ReadersOne or ReadersPerCPU.
 func (m *Monitor) Readers() string { return m.cfg.Readers }
@@ -290,17 +335,29 @@ func (m *Monitor) Engine() string { return m.cfg.Engine }
 // Counts reads the drop counter's map: cumulative drops per key.
 func (m *Monitor) Counts() (report.Counts, error) {
 	counts := report.Counts{}
+	add := func(key, value []byte) error {
+		k, err := samples.DecodeDropKey(key)
+		if err != nil {
+			return err
+		}
+		if len(value) != 8 {
+			return fmt.Errorf("value of %d bytes, want 8", len(value))
+		}
+		counts[report.Key{Location: k.Location, Reason: k.Reason}] += binary.NativeEndian.Uint64(value)
+		return nil
+	}
+	if m.kernel != nil {
+		if err := m.kernel.forEach(add); err != nil {
+			return nil, fmt.Errorf("read drop counts from the kernel: %w", err)
+		}
+		return counts, nil
+	}
 	var key, value []byte
 	it := m.counts.Iterate()
 	for it.Next(&key, &value) {
-		k, err := samples.DecodeDropKey(key)
-		if err != nil {
+		if err := add(key, value); err != nil {
 			return nil, fmt.Errorf("read drop counts: %w", err)
 		}
-		if len(value) != 8 {
-			return nil, fmt.Errorf("read drop counts: value of %d bytes, want 8", len(value))
-		}
-		counts[report.Key{Location: k.Location, Reason: k.Reason}] += binary.NativeEndian.Uint64(value)
 	}
 	if err := it.Err(); err != nil {
 		return nil, fmt.Errorf("read drop counts: %w", err)
@@ -323,6 +380,9 @@ func (m *Monitor) Stats() Stats {
 			s.LostPerCPU = append(s.LostPerCPU, lost)
 			s.Lost += lost
 		}
+	} else {
+		// The kernel engine has no rings, so nothing to lose.
+		s.LostPerCPU = make([]uint64, len(m.cpus))
 	}
 	if e := m.lastErr.Load(); e != nil {
 		s.LastError = *e
@@ -340,6 +400,9 @@ func (m *Monitor) Stop() error {
 	var err error
 	if m.event != nil {
 		err = m.event.Disable()
+	}
+	if m.kernel != nil {
+		err = m.kernel.detach()
 	}
 	if m.cancel != nil {
 		m.cancel()
@@ -360,6 +423,10 @@ func (m *Monitor) Close() error {
 	}
 	if m.prep != nil {
 		errs = append(errs, m.prep.Close())
+	}
+	if m.kernel != nil {
+		errs = append(errs, m.kernel.close())
+		m.kernel = nil
 	}
 	return errors.Join(errs...)
 }

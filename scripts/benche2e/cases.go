@@ -32,6 +32,7 @@ func builtinCases() []benchCase {
 		{name: "none", kind: kindNone},
 		{name: "dropmon-jit", kind: kindDropmon, args: []string{"--engine", "jit"}},
 		{name: "dropmon-interp", kind: kindDropmon, args: []string{"--engine", "interp"}},
+		{name: "dropmon-kernel", kind: kindDropmon, args: []string{"--engine", "kernel"}},
 		{name: "perf", kind: kindPerf},
 		{name: "bpftrace", kind: kindBpftrace},
 	}

@@ -1,0 +1,170 @@
+package monitor
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/link"
+
+	"github.com/dropmon/dropmon/userspacevm/program"
+)
+
+// kernelCounter is a program running inside the kernel: loaded with
+// cilium/ebpf (the kernel's verifier checks it again), attached to its
+// tracepoint with a perf-event link, its map read with batch lookups.
+type kernelCounter struct {
+	coll   *ebpf.Collection
+	prog   *ebpf.Program
+	counts *ebpf.Map
+	link   link.Link
+	id     ebpf.ProgramID
+	batch  bool // the kernel has BPF_MAP_LOOKUP_BATCH for this map
+}
+
+// loadKernel loads prog (which dropmon's verifier accepted) and its maps
+// into the kernel and attaches it to group:name. countsMap names the map
+// Counts reads.
+func loadKernel(prog *program.Program, group, name, countsMap string) (_ *kernelCounter, err error) {
+	spec := &ebpf.CollectionSpec{Maps: map[string]*ebpf.MapSpec{}, Programs: map[string]*ebpf.ProgramSpec{}}
+	for _, m := range prog.Maps {
+		if m.InnerMap != nil {
+			return nil, fmt.Errorf("kernel engine: map %s: maps of maps are not supported", m.Name)
+		}
+		spec.Maps[m.Name] = &ebpf.MapSpec{Name: m.Name, Type: m.Type, KeySize: m.KeySize,
+			ValueSize: m.ValueSize, MaxEntries: m.MaxEntries, Flags: m.Flags}
+	}
+	if prog.Type != program.Tracepoint {
+		return nil, fmt.Errorf("kernel engine: program %s is of type %s, want tracepoint", prog.Name, prog.Type)
+	}
+	spec.Programs[prog.Name] = &ebpf.ProgramSpec{Name: prog.Name, Type: ebpf.TracePoint,
+		Instructions: prog.Insns, License: prog.License}
+	coll, err := ebpf.NewCollection(spec)
+	if err != nil {
+		return nil, kernelLoadError(prog.Name, err)
+	}
+	k := &kernelCounter{coll: coll, prog: coll.Programs[prog.Name], counts: coll.Maps[countsMap]}
+	defer func() {
+		if err != nil {
+			k.close()
+		}
+	}()
+	if k.counts == nil {
+		return nil, fmt.Errorf("kernel engine: program %s has no map %s", prog.Name, countsMap)
+	}
+	if info, err := k.prog.Info(); err == nil {
+		k.id, _ = info.ID()
+	}
+	if k.link, err = link.Tracepoint(group, name, k.prog, nil); err != nil {
+		return nil, fmt.Errorf("kernel engine: attach %s to tracepoint %s:%s: %w", prog.Name, group, name, err)
+	}
+	k.batch = true
+	return k, nil
+}
+
+// kernelLoadError says why the kernel refused the program or its maps.
+func kernelLoadError(name string, err error) error {
+	var verr *ebpf.VerifierError
+	switch {
+	case errors.As(err, &verr):
+		// Ours accepted it: say both verdicts, and the kernel's reason.
+		return fmt.Errorf("kernel engine: dropmon's verifier accepted %s but the kernel's verifier rejected it: %v "+
+			"(the user-space engines, --engine jit or interp, do not need the kernel's verdict)", name, err)
+	case errors.Is(err, ebpf.ErrNotSupported):
+		return fmt.Errorf("kernel engine: load %s: %w (this kernel lacks what the program needs; use --engine jit)", name, err)
+	case errors.Is(err, os.ErrPermission):
+		return fmt.Errorf("kernel engine: load %s: %w (loading BPF into the kernel needs root, or CAP_BPF and CAP_PERFMON; "+
+			"in containers and under lockdown use --engine jit, which needs neither)", name, err)
+	}
+	return fmt.Errorf("kernel engine: load %s: %w", name, err)
+}
+
+// forEach calls fn with each key and value of the counts map, in batches
+// where the kernel has batch lookups (Linux 5.6+), else one by one.
+func (k *kernelCounter) forEach(fn func(key, value []byte) error) error {
+	info := k.counts
+	keySize, valueSize := int(info.KeySize()), int(info.ValueSize())
+	if k.batch {
+		err := k.forEachBatch(keySize, valueSize, fn)
+		if !errors.Is(err, ebpf.ErrNotSupported) {
+			return err
+		}
+		k.batch = false
+	}
+	key, value := make([]byte, keySize), make([]byte, valueSize)
+	it := k.counts.Iterate()
+	for it.Next(&key, &value) {
+		if err := fn(key, value); err != nil {
+			return err
+		}
+	}
+	return it.Err()
+}
+
+// batchEntries is how many entries one batch lookup asks for.
+const batchEntries = 256
+
+func (k *kernelCounter) forEachBatch(keySize, valueSize int, fn func(key, value []byte) error) error {
+	// Batch lookups count elements, so keys and values are slices of
+	// byte arrays of the map's sizes.
+	keys := byteArrays(keySize, batchEntries)
+	values := byteArrays(valueSize, batchEntries)
+	var cursor ebpf.MapBatchCursor
+	for {
+		n, err := k.counts.BatchLookup(&cursor, keys.Interface(), values.Interface(), nil)
+		for i := range n {
+			if err := fn(keys.Index(i).Bytes(), values.Index(i).Bytes()); err != nil {
+				return err
+			}
+		}
+		switch {
+		case errors.Is(err, ebpf.ErrKeyNotExist):
+			return nil
+		case err != nil:
+			return err
+		}
+	}
+}
+
+// byteArrays makes a slice of n arrays of size bytes: [n][size]byte.
+func byteArrays(size, n int) reflect.Value {
+	return reflect.MakeSlice(reflect.SliceOf(reflect.ArrayOf(size, reflect.TypeFor[byte]())), n, n)
+}
+
+// detach stops the program from running; its maps stay readable.
+func (k *kernelCounter) detach() error {
+	if k.link == nil {
+		return nil
+	}
+	err := k.link.Close()
+	k.link = nil
+	return err
+}
+
+// close detaches the program and releases it and its maps.
+func (k *kernelCounter) close() error {
+	err := k.detach()
+	k.coll.Close()
+	return err
+}
+
+// pidFilter returns insns behind a prologue that ends the run (r0 = 0)
+// unless the current process (bpf_get_current_pid_tgid's tgid) is pid: the
+// kernel engine's --pid filter, since tracepoint filters do not apply to
+// BPF programs.
+func pidFilter(insns asm.Instructions, pid uint32) asm.Instructions {
+	prologue := asm.Instructions{
+		asm.Mov.Reg(asm.R9, asm.R1),
+		asm.FnGetCurrentPidTgid.Call(),
+		asm.RSh.Imm(asm.R0, 32),
+		asm.JEq.Imm(asm.R0, int32(pid), "pid_ok"),
+		asm.Mov.Imm(asm.R0, 0),
+		asm.Return(),
+		asm.Mov.Reg(asm.R1, asm.R9).WithSymbol("pid_ok"),
+	}
+	out := append(prologue, insns...)
+	return out
+}
