@@ -1,6 +1,8 @@
 // Package verifier proves an eBPF program safe before it runs, the way
-// the Linux kernel's verifier (kernel/bpf/verifier.c) does; the JIT and
-// the interpreter then trust the proof and check nothing at run time.
+// the Linux kernel's verifier (kernel/bpf/verifier.c) does. The engines run
+// only what it accepted: the JIT trusts the proof and checks nothing at run
+// time; the interpreter still checks every memory access against the run's
+// regions (userspacevm.Memory), a second layer for the proof's mistakes.
 //
 // # Pipeline
 //
