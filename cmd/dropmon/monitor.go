@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -110,8 +109,8 @@ func parseMonitorFlags(args []string, stderr io.Writer) (*monitorFlags, error) {
 			return nil, err
 		}
 	}
-	if !slices.Contains(monitor.Engines, f.engine) {
-		return nil, fmt.Errorf("unknown engine %q (engines: %s)", f.engine, strings.Join(monitor.Engines, ", "))
+	if err := monitor.CheckEngine(f.engine); err != nil {
+		return nil, err
 	}
 	return &f, nil
 }
@@ -157,9 +156,9 @@ func monitorLoop(f *monitorFlags, stdout, stderr io.Writer) error {
 	start := time.Now()
 	tracker := report.NewTracker(opts.By, m.CPUList(), start)
 	if id := m.KernelProgramID(); id != 0 {
-		fmt.Fprintf(stderr, "watching skb:kfree_skb on %d CPUs (engine kernel, program id %d)\n", m.CPUs(), id)
+		fmt.Fprintf(stderr, "watching %s on %d CPUs (engine kernel, program id %d)\n", m.Tracepoint(), m.CPUs(), id)
 	} else {
-		fmt.Fprintf(stderr, "watching skb:kfree_skb on %d CPUs (engine %s)\n", m.CPUs(), m.Engine())
+		fmt.Fprintf(stderr, "watching %s on %d CPUs (engine %s)\n", m.Tracepoint(), m.CPUs(), m.Engine())
 	}
 
 	tick := time.NewTicker(f.interval)

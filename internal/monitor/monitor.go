@@ -2,12 +2,12 @@ package monitor
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,7 +17,6 @@ import (
 	"github.com/dropmon/dropmon/internal/report"
 	"github.com/dropmon/dropmon/jit"
 	"github.com/dropmon/dropmon/perfring"
-	"github.com/dropmon/dropmon/samples"
 	"github.com/dropmon/dropmon/tracepoint"
 	"github.com/dropmon/dropmon/userspacevm"
 	"github.com/dropmon/dropmon/userspacevm/maps"
@@ -30,6 +29,9 @@ const DefaultMaxEntries = 16384
 
 // Config says what to watch and how.
 type Config struct {
+	// Counter is the program to run and the map to read; nil means
+	// DropCounter.
+	Counter *Counter
 	// Engine runs the drop counter: "jit" or "interp"; empty means
 	// DefaultEngine, with the interpreter as fallback where the JIT cannot
 	// run.
@@ -78,6 +80,15 @@ func RingSize(bytes int) error {
 // Engines lists the engines Config.Engine accepts: the two user-space
 // engines and the kernel itself.
 var Engines = []string{"jit", "interp", "kernel"}
+
+// CheckEngine reports whether Config.Engine takes name, with the list of
+// engines when it does not.
+func CheckEngine(name string) error {
+	if slices.Contains(Engines, name) {
+		return nil
+	}
+	return fmt.Errorf("unknown engine %q (engines: %s)", name, strings.Join(Engines, ", "))
+}
 
 // DefaultEngine is the JIT where it exists (amd64), else the interpreter.
 func DefaultEngine() string {
@@ -137,11 +148,11 @@ func Start(cfg Config) (_ *Monitor, err error) {
 	if err != nil {
 		return nil, err
 	}
-	format, err := tracepoint.ReadFormat("skb", "kfree_skb")
+	format, prog, err := cfg.Counter.build(cfg.MaxEntries)
 	if err != nil {
 		return nil, err
 	}
-	prog, err := samples.DropCounter(format, cfg.MaxEntries)
+	mapIdx, err := cfg.Counter.mapIndex(prog)
 	if err != nil {
 		return nil, err
 	}
@@ -151,16 +162,16 @@ func Start(cfg Config) (_ *Monitor, err error) {
 			m.Close()
 		}
 	}()
-	// The drop counter is verified against this kernel's record size; the
+	// The program is verified against this kernel's record size; the
 	// engines run only what the verifier accepted.
 	v, err := verifier.Verify(prog, &verifier.Options{ContextSize: format.Size()})
 	if err != nil {
-		return nil, fmt.Errorf("verify the drop counter: %w", err)
+		return nil, fmt.Errorf("verify %s: %w", prog.Name, err)
 	}
 	if m.prep, err = userspacevm.PrepareVerified(v, nil); err != nil {
 		return nil, err
 	}
-	m.counts = m.prep.Maps[0]
+	m.counts = m.prep.Maps[mapIdx]
 	pages := cfg.RingSize / os.Getpagesize()
 	m.event, err = tracepoint.OpenFormat(format, &tracepoint.Options{
 		RingPages: pages,
@@ -194,7 +205,7 @@ func Start(cfg Config) (_ *Monitor, err error) {
 			runner, err = engine.Load(m.prep)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("load the drop counter on engine %s: %w", m.cfg.Engine, err)
+			return nil, fmt.Errorf("load %s on engine %s: %w", prog.Name, m.cfg.Engine, err)
 		}
 		m.workers = append(m.workers, newWorker(m, rd, runner))
 	}
@@ -215,11 +226,7 @@ func Start(cfg Config) (_ *Monitor, err error) {
 // and attached with cilium/ebpf. The pid filter is part of the program,
 // since tracepoint filters do not apply to BPF programs.
 func startKernel(cfg Config) (_ *Monitor, err error) {
-	format, err := tracepoint.ReadFormat("skb", "kfree_skb")
-	if err != nil {
-		return nil, err
-	}
-	prog, err := samples.DropCounter(format, cfg.MaxEntries)
+	format, prog, err := cfg.Counter.build(cfg.MaxEntries)
 	if err != nil {
 		return nil, err
 	}
@@ -228,13 +235,13 @@ func startKernel(cfg Config) (_ *Monitor, err error) {
 	}
 	v, err := verifier.Verify(prog, &verifier.Options{ContextSize: format.Size()})
 	if err != nil {
-		return nil, fmt.Errorf("verify the drop counter: %w", err)
+		return nil, fmt.Errorf("verify %s: %w", prog.Name, err)
 	}
 	m := &Monitor{cfg: cfg, format: format}
 	if m.cpus, err = tracepoint.OnlineCPUs(); err != nil {
 		return nil, err
 	}
-	if m.kernel, err = loadKernel(v.Program, "skb", "kfree_skb", samples.DropCountsMap); err != nil {
+	if m.kernel, err = loadKernel(v.Program, cfg.Counter.Group, cfg.Counter.Name, cfg.Counter.Map); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -251,6 +258,9 @@ func (m *Monitor) KernelProgramID() uint32 {
 
 // defaults fills in and checks the configuration.
 func (cfg *Config) defaults() error {
+	if cfg.Counter == nil {
+		cfg.Counter = DropCounter
+	}
 	if cfg.MaxEntries == 0 {
 		cfg.MaxEntries = DefaultMaxEntries
 	}
@@ -296,10 +306,16 @@ func engineByName(name string) (userspacevm.Engine, error) {
 	case "jit":
 		return jit.Engine{}, nil
 	}
-	return nil, fmt.Errorf("unknown engine %q (engines: %v)", name, Engines)
+	if err := CheckEngine(name); err != nil {
+		return nil, err
+	}
+	return nil, fmt.Errorf("BUG: engine %q has no implementation", name)
 }
 
-// Format returns the running kernel's kfree_skb format.
+// Tracepoint returns the tracepoint watched, as GROUP:NAME.
+func (m *Monitor) Tracepoint() string { return m.cfg.Counter.Tracepoint() }
+
+// Format returns the running kernel's format of the tracepoint.
 func (m *Monitor) Format() *tracepoint.Format { return m.format }
 
 // HasReasons reports whether the kernel gives drop reasons.
@@ -336,14 +352,11 @@ func (m *Monitor) Engine() string { return m.cfg.Engine }
 func (m *Monitor) Counts() (report.Counts, error) {
 	counts := report.Counts{}
 	add := func(key, value []byte) error {
-		k, err := samples.DecodeDropKey(key)
+		k, n, err := m.cfg.Counter.Decode(key, value)
 		if err != nil {
 			return err
 		}
-		if len(value) != 8 {
-			return fmt.Errorf("value of %d bytes, want 8", len(value))
-		}
-		counts[report.Key{Location: k.Location, Reason: k.Reason}] += binary.NativeEndian.Uint64(value)
+		counts[k] += n
 		return nil
 	}
 	if m.kernel != nil {

@@ -1,0 +1,94 @@
+package monitor_test
+
+import (
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+
+	"github.com/dropmon/dropmon/internal/monitor"
+	"github.com/dropmon/dropmon/internal/report"
+	"github.com/dropmon/dropmon/internal/testutil"
+	"github.com/dropmon/dropmon/tracepoint"
+	"github.com/dropmon/dropmon/userspacevm/program"
+)
+
+// lengthCounter counts net:netif_receive_skb records per packet length,
+// in a map laid out like the drop counter's (the length as the location),
+// so that DropCounter's Decode reads it.
+var lengthCounter = &monitor.Counter{
+	Group: "net",
+	Name:  "netif_receive_skb",
+	Map:   "len_counts",
+	Build: func(format *tracepoint.Format, maxEntries uint32) (*program.Program, error) {
+		length, err := format.Field("len")
+		if err != nil {
+			return nil, err
+		}
+		insns := asm.Instructions{
+			asm.LoadMem(asm.R2, asm.R1, int16(length.Offset), asm.Word),
+			asm.StoreMem(asm.RFP, -16, asm.R2, asm.DWord),
+			asm.Mov.Imm(asm.R3, 0),
+			asm.StoreMem(asm.RFP, -8, asm.R3, asm.DWord),
+			asm.LoadMapPtr(asm.R1, 0).WithReference("len_counts"),
+			asm.Mov.Reg(asm.R2, asm.RFP),
+			asm.Add.Imm(asm.R2, -16),
+			asm.FnMapLookupElem.Call(),
+			asm.JNE.Imm(asm.R0, 0, "add"),
+			asm.Mov.Imm(asm.R3, 1),
+			asm.StoreMem(asm.RFP, -24, asm.R3, asm.DWord),
+			asm.LoadMapPtr(asm.R1, 0).WithReference("len_counts"),
+			asm.Mov.Reg(asm.R2, asm.RFP),
+			asm.Add.Imm(asm.R2, -16),
+			asm.Mov.Reg(asm.R3, asm.RFP),
+			asm.Add.Imm(asm.R3, -24),
+			asm.Mov.Imm(asm.R4, int32(ebpf.UpdateAny)),
+			asm.FnMapUpdateElem.Call(),
+			asm.Ja.Label("out"),
+			asm.Mov.Imm(asm.R1, 1).WithSymbol("add"),
+			asm.StoreXAdd(asm.R0, asm.R1, asm.DWord),
+			asm.Mov.Imm(asm.R0, 0).WithSymbol("out"),
+			asm.Return(),
+		}
+		return &program.Program{Name: "count_lengths", Type: program.Tracepoint, Insns: insns, License: "GPL",
+			Maps: []*program.MapSpec{{Name: "len_counts", Type: ebpf.Hash, KeySize: 16, ValueSize: 8, MaxEntries: maxEntries}}}, nil
+	},
+	Decode: monitor.DropCounter.Decode,
+}
+
+// TestCounterOtherTracepoint runs another program on another tracepoint
+// through the same monitor, on every engine: packets this process sends
+// over loopback, counted by length where the kernel receives them.
+func TestCounterOtherTracepoint(t *testing.T) {
+	const n = 300
+	// An IPv4 header, a UDP header and SendToClosedPort's 21-byte payload:
+	// the length netif_receive_skb sees on lo once the Ethernet header is
+	// pulled.
+	const wantLen = 20 + 8 + 21
+	for _, engine := range monitor.Engines {
+		t.Run(engine, func(t *testing.T) {
+			m, err := monitor.Start(monitor.Config{Engine: engine, Counter: lengthCounter, PID: uint32(os.Getpid())})
+			testutil.Privileged(t, err)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			if m.Tracepoint() != "net:netif_receive_skb" {
+				t.Errorf("Tracepoint() = %s", m.Tracepoint())
+			}
+			testutil.SendToClosedPort(t, n)
+			if err := m.Stop(); err != nil {
+				t.Fatal(err)
+			}
+			counts, err := m.Counts()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := counts[report.Key{Location: wantLen}]; got != n {
+				t.Errorf("counted %d packets of %d bytes, want %d: %s", got, wantLen, n, fmt.Sprint(counts))
+			}
+		})
+	}
+}
