@@ -148,10 +148,8 @@ func (r *Ring) fastSample(rec *Record) bool {
 	if uint32(hdr) != RecordSample || size < end || size > avail || off+size > uint64(len(r.data)) {
 		return false
 	}
-	u64 := func(at int) uint64 { return *(*uint64)(unsafe.Add(p, at)) }
-	u32 := func(at int) uint32 { return *(*uint32)(unsafe.Add(p, at)) }
 	if l.raw {
-		n := uint64(u32(l.fixedEnd))
+		n := uint64(*(*uint32)(unsafe.Add(p, l.fixedEnd)))
 		if end+n > size {
 			return false // a raw size past the record: next reports it
 		}
@@ -159,32 +157,8 @@ func (r *Ring) fastSample(rec *Record) bool {
 		rec.Raw = r.data[start : start+n : start+n]
 	}
 	rec.CPU, rec.Type, rec.Misc = r.cpu, RecordSample, uint16(hdr>>32)
-	if l.identifier >= 0 {
-		rec.ID = u64(l.identifier)
-	}
-	if l.ip >= 0 {
-		rec.IP = u64(l.ip)
-	}
-	if l.tid >= 0 {
-		rec.Pid, rec.Tid = u32(l.tid), u32(l.tid+4)
-	}
-	if l.time >= 0 {
-		rec.Time = u64(l.time)
-	}
-	if l.addr >= 0 {
-		rec.Addr = u64(l.addr)
-	}
-	if l.id >= 0 {
-		rec.ID = u64(l.id)
-	}
-	if l.streamID >= 0 {
-		rec.StreamID = u64(l.streamID)
-	}
-	if l.cpu >= 0 {
-		rec.SampleCPU = u32(l.cpu)
-	}
-	if l.period >= 0 {
-		rec.Period = u64(l.period)
+	if l.fixedEnd > headerSize {
+		l.readFixed(rec, r.data[off:off+size])
 	}
 	r.tail += size
 	r.dirty = true

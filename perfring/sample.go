@@ -93,14 +93,10 @@ func newSampleLayout(st uint64) sampleLayout {
 	return l
 }
 
-// parseSample decodes a PERF_RECORD_SAMPLE (b holds the whole record) with
-// the ring's layout. It returns a reason when the record is too short for
-// what its sample type declares.
-func (r *Ring) parseSample(rec *Record, b []byte) string {
-	l := &r.layout
-	if len(b) < l.fixedEnd {
-		return fmt.Sprintf("sample of %d bytes, its sample type needs %d", len(b), l.fixedEnd)
-	}
+// readFixed reads the fixed fields of a sample from b, the whole record,
+// which holds at least l.fixedEnd bytes.
+func (l *sampleLayout) readFixed(rec *Record, b []byte) {
+	b = b[:l.fixedEnd]
 	u64 := func(off int) uint64 { return binary.NativeEndian.Uint64(b[off:]) }
 	if l.identifier >= 0 {
 		rec.ID = u64(l.identifier)
@@ -130,6 +126,17 @@ func (r *Ring) parseSample(rec *Record, b []byte) string {
 	if l.period >= 0 {
 		rec.Period = u64(l.period)
 	}
+}
+
+// parseSample decodes a PERF_RECORD_SAMPLE (b holds the whole record) with
+// the ring's layout. It returns a reason when the record is too short for
+// what its sample type declares.
+func (r *Ring) parseSample(rec *Record, b []byte) string {
+	l := &r.layout
+	if len(b) < l.fixedEnd {
+		return fmt.Sprintf("sample of %d bytes, its sample type needs %d", len(b), l.fixedEnd)
+	}
+	l.readFixed(rec, b)
 	o := l.fixedEnd
 	if l.callchain {
 		n, reason := r.parseCallchain(rec, b[o:])
