@@ -2,7 +2,6 @@ package monitor_test
 
 import (
 	"fmt"
-	"os"
 	"testing"
 
 	"github.com/cilium/ebpf"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/dropmon/dropmon/internal/monitor"
 	"github.com/dropmon/dropmon/internal/report"
-	"github.com/dropmon/dropmon/internal/testutil"
 	"github.com/dropmon/dropmon/tracepoint"
 	"github.com/dropmon/dropmon/userspacevm/program"
 )
@@ -69,22 +67,9 @@ func TestCounterOtherTracepoint(t *testing.T) {
 	const wantLen = 20 + 8 + 21
 	for _, engine := range monitor.Engines {
 		t.Run(engine, func(t *testing.T) {
-			m, err := monitor.Start(monitor.Config{Engine: engine, Counter: lengthCounter, PID: uint32(os.Getpid())})
-			testutil.Privileged(t, err)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer m.Close()
+			m, counts := countDrops(t, monitor.Config{Engine: engine, Counter: lengthCounter}, n)
 			if m.Tracepoint() != "net:netif_receive_skb" {
 				t.Errorf("Tracepoint() = %s", m.Tracepoint())
-			}
-			testutil.SendToClosedPort(t, n)
-			if err := m.Stop(); err != nil {
-				t.Fatal(err)
-			}
-			counts, err := m.Counts()
-			if err != nil {
-				t.Fatal(err)
 			}
 			if got := counts[report.Key{Location: wantLen}]; got != n {
 				t.Errorf("counted %d packets of %d bytes, want %d: %s", got, wantLen, n, fmt.Sprint(counts))

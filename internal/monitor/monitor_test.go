@@ -3,6 +3,7 @@ package monitor_test
 import (
 	"errors"
 	"github.com/cilium/ebpf"
+	"github.com/dropmon/dropmon/internal/report"
 	"os"
 	"strings"
 	"testing"
@@ -22,14 +23,17 @@ func TestMonitorExactCount(t *testing.T) {
 	}
 }
 
-func testExactCount(t *testing.T, engine string) {
-	const n = 1000
-	m, err := monitor.Start(monitor.Config{Engine: engine, PID: uint32(os.Getpid())})
+// countDrops starts a monitor filtered on this process, makes n drops,
+// stops it and returns it (closed when the test ends) and its counts.
+func countDrops(t *testing.T, cfg monitor.Config, n int) (*monitor.Monitor, report.Counts) {
+	t.Helper()
+	cfg.PID = uint32(os.Getpid())
+	m, err := monitor.Start(cfg)
 	testutil.Privileged(t, err)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer m.Close()
+	t.Cleanup(func() { m.Close() })
 	testutil.SendToClosedPort(t, n)
 	if err := m.Stop(); err != nil {
 		t.Fatal(err)
@@ -38,6 +42,12 @@ func testExactCount(t *testing.T, engine string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return m, counts
+}
+
+func testExactCount(t *testing.T, engine string) {
+	const n = 1000
+	m, counts := countDrops(t, monitor.Config{Engine: engine}, n)
 	stats := m.Stats()
 	if stats.Lost != 0 || stats.RunErrors != 0 || stats.Corrupt != 0 {
 		t.Fatalf("stats: %+v", stats)
