@@ -46,17 +46,7 @@ func TestKfreeSkbExactCount(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	rd, err := ev.NewReader()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ev.Enable(); err != nil {
-		t.Fatal(err)
-	}
-	testutil.SendToClosedPort(t, n)
-	if err := ev.Disable(); err != nil {
-		t.Fatal(err)
-	}
+	rd := dropsInRings(t, ev, n)
 
 	pid := uint32(os.Getpid())
 	var got, samples int
@@ -238,17 +228,7 @@ func TestKfreeSkbRawOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rd, err := ev.NewReader()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ev.Enable(); err != nil {
-		t.Fatal(err)
-	}
-	testutil.SendToClosedPort(t, n)
-	if err := ev.Disable(); err != nil {
-		t.Fatal(err)
-	}
+	rd := dropsInRings(t, ev, n)
 	threads := map[uint64]bool{}
 	entries, err := os.ReadDir("/proc/self/task")
 	if err != nil {
@@ -282,4 +262,22 @@ func TestKfreeSkbRawOnly(t *testing.T) {
 	if got != n {
 		t.Errorf("read %d records from this process's threads, want %d (%d from others)", got, n, other)
 	}
+}
+
+// dropsInRings makes a reader over ev's rings, enables ev, makes n drops
+// and disables ev: the drops are in the rings.
+func dropsInRings(t *testing.T, ev *tracepoint.Event, n int) *perfring.Reader {
+	t.Helper()
+	rd, err := ev.NewReader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ev.Enable(); err != nil {
+		t.Fatal(err)
+	}
+	testutil.SendToClosedPort(t, n)
+	if err := ev.Disable(); err != nil {
+		t.Fatal(err)
+	}
+	return rd
 }
