@@ -54,6 +54,13 @@ func TestDropCounterInKernel(t *testing.T) {
 	testutil.SendToClosedPort(t, n)
 	tp.Close()
 
+	checkNoSocketDrops(t, coll.Maps[samples.DropCountsMap], format, n)
+}
+
+// checkNoSocketDrops checks that one location of the kernel map m counted
+// the n NO_SOCKET drops that testutil.SendToClosedPort made.
+func checkNoSocketDrops(t *testing.T, m *ebpf.Map, format *tracepoint.Format, n uint64) {
+	t.Helper()
 	noSocket := uint32(0)
 	for v, name := range format.Symbols["reason"] {
 		if name == "NO_SOCKET" {
@@ -65,7 +72,7 @@ func TestDropCounterInKernel(t *testing.T) {
 		value uint64
 		found int
 	)
-	it := coll.Maps[samples.DropCountsMap].Iterate()
+	it := m.Iterate()
 	for it.Next(&key, &value) {
 		k, err := samples.DecodeDropKey(key)
 		if err != nil {

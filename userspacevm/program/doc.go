@@ -3,8 +3,10 @@
 // its map specs and its licence; Decode turns the instructions once into a
 // flat, validated slice of Insn indexed by raw instruction offset, which the
 // interpreter, the verifier and the JIT all read. It also holds the table of
-// helper prototypes, keyed by the kernel's helper numbers. It imports nothing
-// of dropmon's, so that every engine and loader can import it.
+// helper prototypes, keyed by the kernel's helper numbers. FromELF loads
+// programs from BPF objects and applies their CO-RE relocations against a
+// kernel's BTF (core.go). It imports nothing of dropmon's, so that every
+// engine and loader can import it.
 package program
 
 // Design notes.

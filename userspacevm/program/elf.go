@@ -16,7 +16,9 @@ var ErrNotFound = errors.New("not found")
 // FromELF reads one program of a BPF ELF object with cilium/ebpf's
 // LoadCollectionSpec. name picks the program by its function name and
 // section by its ELF section; either may be empty, and with both empty the
-// object must hold exactly one program.
+// object must hold exactly one program. CO-RE relocations, if the program
+// has any, are applied against the running kernel's BTF: FromELFWithOptions
+// names another target.
 //
 // The program keeps cilium's instructions: bpf-to-bpf callees are appended
 // after the entry function and calls reference them by symbol, map loads
@@ -26,6 +28,17 @@ var ErrNotFound = errors.New("not found")
 // loaded as values). Type is the one the section name implies, Unspec when
 // it implies none ("test"): the caller must then choose one.
 func FromELF(path, section, name string) (*Program, error) {
+	return FromELFWithOptions(path, section, name, nil)
+}
+
+// FromELFWithOptions is FromELF with options; opts may be nil. The
+// program's CO-RE relocations are applied against opts.KernelTypes (the
+// running kernel's BTF when nil), as cilium/ebpf applies them when it loads
+// a program into the kernel, so that every engine runs the instructions
+// the target kernel would. An access to a type or field the target lacks
+// is an error naming it, unless a guard (bpf_core_field_exists) keeps every
+// path away from it; such dead accesses become no-ops.
+func FromELFWithOptions(path, section, name string, opts *ELFOptions) (*Program, error) {
 	cs, err := ebpf.LoadCollectionSpec(path)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", path, err)
@@ -36,6 +49,9 @@ func FromELF(path, section, name string) (*Program, error) {
 	}
 	p, err := fromProgramSpec(cs, ps)
 	if err != nil {
+		return nil, fmt.Errorf("%s: program %s: %w", path, ps.Name, err)
+	}
+	if p.Insns, err = relocate(p.Insns, cs.ByteOrder, cs.Types, opts); err != nil {
 		return nil, fmt.Errorf("%s: program %s: %w", path, ps.Name, err)
 	}
 	return p, nil
