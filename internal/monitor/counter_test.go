@@ -2,6 +2,8 @@ package monitor_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/cilium/ebpf"
@@ -73,6 +75,44 @@ func TestCounterOtherTracepoint(t *testing.T) {
 			}
 			if got := counts[report.Key{Location: wantLen}]; got != n {
 				t.Errorf("counted %d packets of %d bytes, want %d: %s", got, wantLen, n, fmt.Sprint(counts))
+			}
+		})
+	}
+}
+
+// cDropCounter is the drop counter compiled from C (samples/bpf), its CO-RE
+// relocations applied against the running kernel's BTF: the same map and
+// keys as DropCounter's.
+var cDropCounter = &monitor.Counter{
+	Group: "skb",
+	Name:  "kfree_skb",
+	Map:   "drop_counts",
+	Build: func(*tracepoint.Format, uint32) (*program.Program, error) {
+		return program.FromELFWithOptions(filepath.Join("..", "..", "samples", "bpf", "dropcount.bpf.o"), "", "count_drops", nil)
+	},
+	Decode: monitor.DropCounter.Decode,
+}
+
+// TestCDropCounter counts the same drops with the C counter on every
+// engine, exactly, at the one location and reason the asm counter finds.
+func TestCDropCounter(t *testing.T) {
+	const n = 1000
+	for _, engine := range monitor.Engines {
+		t.Run(engine, func(t *testing.T) {
+			if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
+				t.Skipf("no kernel BTF to relocate the C counter against: %v", err)
+			}
+			m, counts := countDrops(t, monitor.Config{Engine: engine, Counter: cDropCounter}, n)
+			if len(counts) != 1 {
+				t.Fatalf("counted %d drop sites, want 1: %v", len(counts), counts)
+			}
+			for key, got := range counts {
+				if got != n {
+					t.Errorf("counted %d drops, want %d", got, n)
+				}
+				if m.HasReasons() && m.ReasonName(key.Reason) != "NO_SOCKET" {
+					t.Errorf("reason %d (%s), want NO_SOCKET", key.Reason, m.ReasonName(key.Reason))
+				}
 			}
 		})
 	}

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"slices"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/btf"
 	"github.com/cilium/ebpf/link"
 
 	"github.com/dropmon/dropmon/userspacevm/program"
@@ -165,6 +167,18 @@ func pidFilter(insns asm.Instructions, pid uint32) asm.Instructions {
 		asm.Return(),
 		asm.Mov.Reg(asm.R1, asm.R9).WithSymbol("pid_ok"),
 	}
-	out := append(prologue, insns...)
-	return out
+	// The prologue is now the function's start: the symbol and the BTF
+	// function info of the first instruction (a C program's) move to it,
+	// and its line info is copied, or the kernel refuses func and line
+	// info that do not start at insn 0.
+	insns = slices.Clone(insns)
+	if len(insns) > 0 {
+		first := &insns[0]
+		prologue[0] = btf.WithFuncMetadata(prologue[0].WithSymbol(first.Symbol()), btf.FuncMetadata(first))
+		if src := first.Source(); src != nil {
+			prologue[0] = prologue[0].WithSource(src)
+		}
+		*first = btf.WithFuncMetadata(first.WithSymbol(""), nil)
+	}
+	return append(prologue, insns...)
 }
