@@ -6,8 +6,6 @@ import (
 	"math"
 	"math/bits"
 
-	"github.com/cilium/ebpf"
-
 	"github.com/dropmon/dropmon/userspacevm/maps"
 	"github.com/dropmon/dropmon/userspacevm/program"
 )
@@ -29,10 +27,10 @@ func (c *compiler) emitMapLookup(pc int, in *program.Insn) {
 	}
 	h := m.Layout()
 	var done, null []int
-	switch ebpf.MapType(h.Type) {
-	case ebpf.Array, ebpf.PerCPUArray:
+	switch m.Kind() {
+	case maps.KindArray:
 		c.emitKnownArrayLookup(m, &h, &null)
-	case ebpf.Hash, ebpf.PerCPUHash, ebpf.LRUHash:
+	case maps.KindHash:
 		if h.KeySize > maxInlineKey {
 			c.emitGenericLookup(pc, in)
 			return
@@ -158,7 +156,7 @@ func (c *compiler) emitKnownHashLookup(m *maps.Map, h *maps.Header, done, null *
 	c.imm32(maps.SlotLive)
 	next = append(next, c.jcc32(ccNE))
 	c.emitUnrolledKeyCompare(key, r9, int(h.KeySize), &next)
-	if h.Type == uint32(ebpf.LRUHash) {
+	if m.MarksReferenced() {
 		// Mark the entry referenced, writing only when the bit is clear.
 		c.rm(0, opGrp1, extCmp, r9, maps.SlotOffRef)
 		c.imm32(0)

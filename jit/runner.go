@@ -80,6 +80,9 @@ func newRunner(p *userspacevm.Prepared, code *Code) (*Runner, error) {
 		// emitDone) through its address; the runner keeps it alive.
 		r.guard = new(maps.Guard)
 		r.ctx.guard = uint64(r.guard.Addr())
+		// The update and delete helpers pause it around an LRU map's
+		// insert, as the interpreter's do (maps.Guard.Pause).
+		r.call.Guard = r.guard
 		for _, m := range p.Maps {
 			m.Register(r.guard)
 		}

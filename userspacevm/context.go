@@ -35,6 +35,26 @@ type Call struct {
 	// which the verifier would have refused. Engines check it after every
 	// helper call and clear it before each run.
 	Err error
+	// Guard is the runner's maps.Guard, or nil. The map update and delete
+	// helpers pause it (Guard.Pause) around an LRU map's update or delete,
+	// so that the map may reuse at once the slots of entries the run cannot
+	// hold.
+	Guard *maps.Guard
+}
+
+// pause and resume bracket a map helper that looks nothing up.
+func (c *Call) pause(m *maps.Map) bool {
+	if c.Guard == nil || !m.MarksReferenced() {
+		return false
+	}
+	c.Guard.Pause()
+	return true
+}
+
+func (c *Call) resume(paused bool) {
+	if paused {
+		c.Guard.Resume()
+	}
 }
 
 // Fail records err as the reason the run must stop and returns 0 for R0.

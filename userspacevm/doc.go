@@ -15,8 +15,11 @@ package userspacevm
 // 64-bit loads of the map's address (src 1) or of the address of an array
 // value (src 2), and helper calls bound to the implementations of a Helpers
 // table. A helper the table lacks refuses the program at load time, by name.
-// The verifier, when it exists, runs between Prepare and Load and vouches
-// for the Prepared program; the JIT will only load verified programs.
+// The verifier runs first: PrepareVerified prepares what verifier.Verify
+// accepted and records the proof (Prepared.Verified, the context size it
+// holds for), and engines load only programs prepared that way, refusing
+// others with ErrNotVerified; the interpreter runs an unverified program
+// only when InterpOptions.RunUnverified says so, for tests and fuzzing.
 //
 // Addresses are real. A register that holds a pointer holds the address the
 // CPU would use: the context's bytes, the runner's stack, a map value in
@@ -28,8 +31,9 @@ package userspacevm
 // so that the race detector's checkptr stays content and the memory stays
 // alive.
 //
-// Checked mode. Until a program is verified the interpreter checks every
-// load, store and atomic against the run's regions: the context (read-only,
+// Checked mode. The interpreter checks every load, store and atomic
+// against the run's regions, verified program or not (for a verified one
+// it is a net under the proof; the JIT trusts the proof instead): the context (read-only,
 // except the Conformance type's memory, which the suite's programs write),
 // the stack (512 bytes per frame, up to 8 frames, in memory mmap'd once per
 // runner), and the value slots of each map (refined by the map's
@@ -49,7 +53,7 @@ package userspacevm
 // kernel's (the verifier refuses reads of stack slots a run has not
 // written). After a helper call R1-R5 keep whatever they held, as in the
 // kernel's interpreter; programs must treat them as clobbered, as the
-// verifier will insist.
+// verifier insists.
 //
 // The legacy packet loads (LD_ABS, LD_IND) read the bytes given to Run:
 // for socket-filter and classifier programs that is the packet (a

@@ -3,15 +3,15 @@ package userspacevm
 import (
 	"unsafe"
 
-	"github.com/cilium/ebpf"
-
 	"github.com/dropmon/dropmon/userspacevm/maps"
 	"github.com/dropmon/dropmon/userspacevm/program"
 )
 
 // Engine loads prepared programs into runners. Every engine implements it:
-// the interpreter (Interp), and the JIT. (When the verifier exists, engines
-// will load its verified programs, which wrap a Prepared one.)
+// the interpreter (Interp), and the JIT. Engines load verified programs
+// (verifier.Verify, then PrepareVerified) and refuse others with
+// ErrNotVerified; only the interpreter runs an unverified one, when
+// InterpOptions.RunUnverified says so (tests and fuzzing).
 type Engine interface {
 	// Name is the engine's name as flags spell it ("interp", "jit").
 	Name() string
@@ -51,11 +51,10 @@ func runMemory(p *Prepared, st *stack) Memory {
 }
 
 func mapRegion(m *maps.Map) (Region, bool) {
-	spec := m.Spec()
-	switch spec.Type {
-	case ebpf.StackTrace, ebpf.PerfEventArray:
-		return Region{}, false // no values a program may address
+	if !m.HasValues() {
+		return Region{}, false // stack traces, perf event arrays
 	}
+	spec := m.Spec()
 	base, size := m.Block()
 	start := uint64(uintptr(base))
 	return Region{

@@ -89,7 +89,10 @@ func helperMapUpdateElem(c *Call, r1, r2, r3, r4, _ uint64) uint64 {
 	if !ok {
 		return 0
 	}
-	return uint64(m.UpdateFromProgram(key, value, r4, c.CPU))
+	paused := c.pause(m)
+	code := m.UpdateFromProgram(key, value, r4, c.CPU)
+	c.resume(paused)
+	return uint64(code)
 }
 
 // bpf_map_delete_elem(map, key): 0 or -errno.
@@ -98,7 +101,10 @@ func helperMapDeleteElem(c *Call, r1, r2, _, _, _ uint64) uint64 {
 	if !ok {
 		return 0
 	}
-	return uint64(m.DeleteFromProgram(key))
+	paused := c.pause(m)
+	code := m.DeleteFromProgram(key)
+	c.resume(paused)
+	return uint64(code)
 }
 
 // bpf_ktime_get_ns(): CLOCK_MONOTONIC in ns. A record stamped with

@@ -91,7 +91,7 @@ func NewInterpreter(p *Prepared, opts *InterpOptions) (*Interpreter, error) {
 		it.maxInsns = DefaultMaxInsns
 	}
 	it.mem = runMemory(p, st)
-	it.call = Call{Mem: &it.mem, Maps: p}
+	it.call = Call{Mem: &it.mem, Maps: p, Guard: it.guard}
 	return it, nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 
 	"github.com/dropmon/dropmon/userspacevm/maps"
@@ -170,10 +169,7 @@ func (p *Prepared) bindMaps(opts *LoadOptions) error {
 		}
 	}
 	for _, m := range p.Maps {
-		switch m.Spec().Type {
-		case ebpf.Hash, ebpf.PerCPUHash, ebpf.LRUHash:
-			p.HasHashMaps = true
-		}
+		p.HasHashMaps = p.HasHashMaps || m.NeedsGuard()
 	}
 	return nil
 }
@@ -184,10 +180,7 @@ func specMatches(want *program.MapSpec, m *maps.Map) error {
 	if m == nil || want == nil {
 		return fmt.Errorf("nil map or spec: %w", ErrInvalid)
 	}
-	got := m.Spec()
-	entriesOK := got.MaxEntries == want.MaxEntries || (want.Type == ebpf.PerfEventArray && want.MaxEntries == 0)
-	if got.Type != want.Type || got.KeySize != want.KeySize || got.ValueSize != want.ValueSize ||
-		got.Flags != want.Flags || !entriesOK {
+	if got := m.Spec(); !m.Matches(want) {
 		return fmt.Errorf("map is %v key %d value %d entries %d flags %#x, program wants %v key %d value %d entries %d flags %#x: %w",
 			got.Type, got.KeySize, got.ValueSize, got.MaxEntries, got.Flags,
 			want.Type, want.KeySize, want.ValueSize, want.MaxEntries, want.Flags, ErrInvalid)
@@ -221,7 +214,7 @@ func (p *Prepared) resolveMapLoads() error {
 
 func valueAddr(m *maps.Map, off uint32) (uint64, error) {
 	spec := m.Spec()
-	if spec.Type != ebpf.Array {
+	if !m.DirectValue() {
 		return 0, notSupportedf("direct value access (BPF_PSEUDO_MAP_VALUE) to map %q of type %v: only array maps have it", spec.Name, spec.Type)
 	}
 	if off >= spec.ValueSize {

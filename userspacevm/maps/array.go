@@ -25,7 +25,7 @@ func (m *Map) arrayEntry(idx uint32) unsafe.Pointer {
 // arrayUpdate is array_map_update_elem: flags above BPF_EXIST are -EINVAL,
 // an index past the end -E2BIG, and BPF_NOEXIST -EEXIST (every element
 // exists).
-func (m *Map) arrayUpdate(key []byte, src *valueSource, flags uint64) int64 {
+func (m *Map) arrayUpdate(key []byte, src valueSource, flags uint64) int64 {
 	if flags > uint64(UpdateExist) {
 		return codeEINVAL
 	}
@@ -36,6 +36,39 @@ func (m *Map) arrayUpdate(key []byte, src *valueSource, flags uint64) int64 {
 	if flags == uint64(UpdateNoExist) {
 		return codeEEXIST
 	}
-	m.writeValues(m.arrayEntry(idx), src, false)
+	m.writeValues(m.arrayEntry(idx), &src, false)
 	return 0
+}
+
+// arrayLookupEntry is the program-side lookup: CPU 0's value, or nil past
+// the end.
+func (m *Map) arrayLookupEntry(key []byte) unsafe.Pointer {
+	idx, ok := m.arrayIndex(key)
+	if !ok {
+		return nil
+	}
+	return m.arrayEntry(idx)
+}
+
+func (m *Map) arrayLookupCopy(dst, key []byte) ([]byte, int64) {
+	idx, ok := m.arrayIndex(key)
+	if !ok {
+		return nil, codeENOENT
+	}
+	return m.copyOut(dst, m.arrayEntry(idx)), 0
+}
+
+// arrayValueOffset is ValueAccessOK's step for arrays.
+func (m *Map) arrayValueOffset(rel uint64) (uint64, bool) {
+	if m.ops.perCPU {
+		cpu := rel / uint64(m.cpuStride)
+		if cpu >= uint64(m.ncpu) {
+			return 0, false
+		}
+		rel %= uint64(m.cpuStride)
+	}
+	if rel/uint64(m.slotStride) >= uint64(m.maxEntries) {
+		return 0, false
+	}
+	return rel % uint64(m.slotStride), true
 }

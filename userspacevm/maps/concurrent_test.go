@@ -66,7 +66,7 @@ func testConcurrentRunners(t *testing.T, typ ebpf.MapType) {
 				switch {
 				case k >= counters && k < counters+churn && v != churnValue(k):
 					t.Errorf("iterated churn key %d with value %#x", k, v)
-				case k >= insBase && v != k && !m.percpu:
+				case k >= insBase && v != k && !m.ops.perCPU:
 					t.Errorf("iterated key %#x with value %#x", k, v)
 				}
 			}
@@ -101,7 +101,7 @@ func testConcurrentRunners(t *testing.T, typ ebpf.MapType) {
 				if a := m.LookupAddr(key, cpu); a != 0 {
 					p := word(m, a)
 					for range 100 { // give the deleter time to delete and insert again
-						if v := atomic.LoadUint64(p); v != churnValue(k) && !m.percpu {
+						if v := atomic.LoadUint64(p); v != churnValue(k) && !m.ops.perCPU {
 							t.Errorf("churn key %d's value became %#x during the run", k, v)
 							break
 						}

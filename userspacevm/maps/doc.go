@@ -5,6 +5,11 @@
 // fixed and written down here, so that the interpreter, generated machine
 // code and the Go API share it.
 //
+// What differs between map types (checks, layout, lookup, update, delete,
+// iteration) sits in one table of operations per type (ops.go), as the
+// kernel's struct bpf_map_ops; engines ask a map for its Kind and
+// properties rather than switch on its type.
+//
 // # Memory layout
 //
 // New maps one anonymous private block per map with mmap: its address never
@@ -78,8 +83,12 @@
 // with the hash maps its program uses. Retiring a slot records the guards
 // that are inside a run and their sequence numbers; the slot is reclaimed
 // (lazily, when the free list runs dry) once each has changed, that is, once
-// every run that could have reached the slot has ended. When every spare
-// slot is retired, a program's insert fails with -ENOMEM; the Go API waits
+// every run that could have reached the slot has ended. On an LRU map a
+// run paused in a map update or delete (Guard.Pause) does not hold up a
+// slot no lookup has marked since its entry was inserted, so evicted
+// entries nobody looked up are reused at once. When every spare
+// slot is retired, a program's insert fails with -ENOMEM (an LRU map's
+// first waits for the runs holding them to end or pause); the Go API waits
 // for the runs in progress to end instead, and throttles its own deletes so
 // that they retire at most half the spare slots. A runner that
 // enters after the unlink cannot reach the slot: Go's atomics are

@@ -66,7 +66,7 @@ func (m *Map) codeErr(op string, code int64) error {
 	case codeEEXIST:
 		err = ErrKeyExist
 	case codeE2BIG:
-		if m.kind == kindArray {
+		if m.ops.kind == KindArray {
 			err = fmt.Errorf("index out of range (max_entries %d): %w", m.maxEntries, unix.E2BIG)
 		} else {
 			err = ErrFull

@@ -27,6 +27,8 @@ func TestWithAsymmetricFences(t *testing.T) {
 		{"GuardLRUEviction", TestGuardLRUEviction},
 		{"GoAPIWaitsForRuns", TestGoAPIWaitsForRuns},
 		{"ConcurrentRunners", TestConcurrentRunners},
+		{"LRUInsertsFromTwoRunners", TestLRUInsertsFromTwoRunners},
+		{"LRUPausedRunKeepsWhatItLookedUp", TestLRUPausedRunKeepsWhatItLookedUp},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, tt.test)

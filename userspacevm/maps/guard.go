@@ -19,8 +19,9 @@ import (
 // runner's own; machine code can do with less (Addr). Runners whose
 // programs reference no hash map need none.
 type Guard struct {
-	seq atomic.Uint64 // odd while a run is in progress
-	_   [56]byte
+	seq    atomic.Uint64 // odd while a run is in progress
+	paused atomic.Uint64 // seq while the run is paused (Pause), else something else
+	_      [48]byte
 }
 
 // Enter marks the start of a run. The atomic add is a full barrier: the
@@ -37,6 +38,22 @@ func (g *Guard) Exit() {
 		panic("BUG: maps.Guard.Exit outside a run")
 	}
 }
+
+// Pause marks the run as stopped in a map update or delete: until Resume
+// its program looks nothing up, so it holds no pointer but those its
+// lookups already returned. An LRU map knows which entries those can be
+// (its lookups mark them referenced) and reuses at once the slot of an
+// entry no lookup marked, where a run that is not paused holds up every
+// slot evicted during it. The runner's own insert, which evicts, is
+// paused so. Engines call Pause and Resume around those helpers; pausing
+// outside a run has no effect.
+func (g *Guard) Pause() { g.paused.Store(g.seq.Load()) }
+
+// Resume ends Pause: the program runs on and may look things up.
+func (g *Guard) Resume() { g.paused.Store(0) }
+
+// pausedIn reports whether the guard is paused inside its run seq.
+func (g *Guard) pausedIn(seq uint64) bool { return g.paused.Load() == seq }
 
 // Addr is the address of the guard's sequence word, for machine code that
 // enters and leaves the guard itself: an increment to enter, which must be

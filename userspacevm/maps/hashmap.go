@@ -54,13 +54,49 @@ func (m *Map) hashLookupEntry(key []byte) unsafe.Pointer {
 	if i == 0 {
 		return nil
 	}
+	return m.slotEntry(m.slot(i - 1))
+}
+
+// lruLookupEntry is hashLookupEntry marking the entry referenced.
+func (m *Map) lruLookupEntry(key []byte) unsafe.Pointer {
+	i := m.hashFind(key, Hash(key))
+	if i == 0 {
+		return nil
+	}
 	s := m.slot(i - 1)
-	if m.lru && atomic.LoadUint32(&s.Ref) == 0 {
-		// A plain store, and only when needed: a hot entry's line is
-		// not written on every lookup.
+	if atomic.LoadUint32(&s.Ref) == 0 {
+		// A store only when needed: a hot entry's line is not written
+		// on every lookup.
 		atomic.StoreUint32(&s.Ref, 1)
 	}
 	return m.slotEntry(s)
+}
+
+// hashValueOffset is ValueAccessOK's step for hash maps: the value bytes of
+// any slot, live or not (a run may hold a deleted entry's value).
+func (m *Map) hashValueOffset(rel uint64) (uint64, bool) {
+	if rel/uint64(m.slotStride) >= uint64(m.nslots) {
+		return 0, false
+	}
+	in := rel % uint64(m.slotStride)
+	if in < uint64(m.valueOff) {
+		return 0, false
+	}
+	in -= uint64(m.valueOff)
+	if in/uint64(m.vstride) >= uint64(m.ncpu) {
+		return 0, false
+	}
+	return in % uint64(m.vstride), true
+}
+
+// initHash sets up a hash map's Go-side state.
+func (m *Map) initHash(*Options) {
+	m.buckets = unsafe.Add(m.base, m.hdr.BucketsOff)
+	m.h = &hashState{}
+	if m.ops.lru {
+		m.h.seen = make([]bool, m.nslots)
+	}
+	m.initLocks()
 }
 
 // hashLookupCopy copies a value out under the bucket's lock, which keeps the
@@ -80,7 +116,7 @@ func (m *Map) hashLookupCopy(dst, key []byte) ([]byte, int64) {
 // hashUpdate is htab_map_update_elem. An existing entry's value is
 // overwritten in place, so its address never changes; a new entry takes a
 // free slot, which is filled before it is linked.
-func (m *Map) hashUpdate(key []byte, src *valueSource, flags uint64) int64 {
+func (m *Map) hashUpdate(key []byte, src valueSource, flags uint64) int64 {
 	if flags > uint64(UpdateExist) {
 		return codeEINVAL
 	}
@@ -88,7 +124,7 @@ func (m *Map) hashUpdate(key []byte, src *valueSource, flags uint64) int64 {
 	l := m.lockFor(h)
 	l.Lock()
 	if i := m.hashFind(key, h); i != 0 {
-		code := m.updateExisting(i, src, flags)
+		code := m.updateExisting(i, &src, flags)
 		l.Unlock()
 		return code
 	}
@@ -102,11 +138,11 @@ func (m *Map) hashUpdate(key []byte, src *valueSource, flags uint64) int64 {
 	if code != 0 {
 		return code
 	}
-	m.fillSlot(idx, key, h, src)
+	m.fillSlot(idx, key, h, &src)
 	l.Lock()
 	if i := m.hashFind(key, h); i != 0 {
 		// Another writer inserted the key meanwhile.
-		code := m.updateExisting(i, src, flags)
+		code := m.updateExisting(i, &src, flags)
 		l.Unlock()
 		m.releaseSlot(idx)
 		return code

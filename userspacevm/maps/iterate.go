@@ -38,17 +38,12 @@ func (it *Iterator) Next(key, value *[]byte) bool {
 	if value != nil {
 		dst = (*value)[:0]
 	}
-	var ok bool
-	switch m.kind {
-	case kindArray:
-		ok = it.nextArray(key, &dst)
-	case kindHash:
-		ok = it.nextHash(key, &dst)
-	case kindStack:
-		ok = it.nextStack(key, &dst)
-	}
-	if ok && value != nil {
-		*value = dst
+	k, v, ok := m.ops.next(it, (*key)[:0], dst)
+	if ok {
+		*key = k
+		if value != nil {
+			*value = v
+		}
 	}
 	return ok
 }
@@ -56,22 +51,20 @@ func (it *Iterator) Next(key, value *[]byte) bool {
 // Err is the error that ended the iteration early, if any.
 func (it *Iterator) Err() error { return it.err }
 
-func (it *Iterator) nextArray(key *[]byte, dst *[]byte) bool {
+func (it *Iterator) nextArray(key, dst []byte) ([]byte, []byte, bool) {
 	m := it.m
 	if it.next >= m.maxEntries {
-		return false
+		return nil, nil, false
 	}
 	idx := it.next
 	it.next++
-	*key = binary.LittleEndian.AppendUint32((*key)[:0], idx)
-	*dst = m.copyOut(*dst, m.arrayEntry(idx))
-	return true
+	return binary.LittleEndian.AppendUint32(key, idx), m.copyOut(dst, m.arrayEntry(idx)), true
 }
 
 // nextHash finds the next live slot and copies it under its bucket's lock,
 // checking again there that it is live: a live slot's hash does not change,
 // and while the lock is held it cannot be unlinked or reused.
-func (it *Iterator) nextHash(key *[]byte, dst *[]byte) bool {
+func (it *Iterator) nextHash(key, dst []byte) ([]byte, []byte, bool) {
 	m := it.m
 	for used := m.h.unused.Load(); it.next < used; {
 		s := m.slot(it.next)
@@ -83,26 +76,25 @@ func (it *Iterator) nextHash(key *[]byte, dst *[]byte) bool {
 		l := m.lockFor(hash)
 		l.Lock()
 		if atomic.LoadUint32(&s.State) == SlotLive && atomic.LoadUint32(&s.Hash)&m.lockMask == hash&m.lockMask {
-			*key = append((*key)[:0], m.slotKey(s)...)
-			*dst = m.copyOut(*dst, m.slotEntry(s))
+			key = append(key, m.slotKey(s)...)
+			dst = m.copyOut(dst, m.slotEntry(s))
 			l.Unlock()
-			return true
+			return key, dst, true
 		}
 		l.Unlock()
 	}
-	return false
+	return nil, nil, false
 }
 
-func (it *Iterator) nextStack(key *[]byte, dst *[]byte) bool {
+func (it *Iterator) nextStack(key, dst []byte) ([]byte, []byte, bool) {
 	m := it.m
 	for it.next <= m.mask {
 		id := it.next
 		it.next++
-		k := binary.LittleEndian.AppendUint32((*key)[:0], id)
-		if v, code := m.stackLookupCopy(*dst, k); code == 0 {
-			*key, *dst = k, v
-			return true
+		k := binary.LittleEndian.AppendUint32(key, id)
+		if v, code := m.stackLookupCopy(dst, k); code == 0 {
+			return k, v, true
 		}
 	}
-	return false
+	return nil, nil, false
 }

@@ -117,8 +117,9 @@ const maxBlockSize = 1 << 40
 // find a free slot while deleted ones wait for runners to move on.
 func slack(maxEntries uint64) uint64 { return max(64, maxEntries/8) }
 
-// layout computes the header of a validated spec.
-func layout(spec *program.MapSpec, ncpu int) (Header, error) {
+// layout computes the header of a validated spec: the fields every type
+// shares here, the rest in the type's ops.layout.
+func layout(spec *program.MapSpec, ops *mapOps, ncpu int) (Header, error) {
 	h := Header{
 		Magic:       HeaderMagic,
 		Type:        uint32(spec.Type),
@@ -130,50 +131,12 @@ func layout(spec *program.MapSpec, ncpu int) (Header, error) {
 		ValueStride: uint32(roundUp(uint64(spec.ValueSize), 8)),
 		SlotsOff:    HeaderSize,
 	}
-	if isPerCPU(spec.Type) {
+	if ops.perCPU {
 		h.NumCPUs = uint32(ncpu)
 	}
-	maxE, vstride, ncpus := uint64(spec.MaxEntries), uint64(h.ValueStride), uint64(h.NumCPUs)
-	var size uint64
-	switch kindOf(spec.Type) {
-	case kindArray:
-		h.NumSlots = spec.MaxEntries
-		h.SlotStride = vstride
-		if isPerCPU(spec.Type) {
-			// CPU-major: each CPU's values are contiguous and start on
-			// their own cache line, so CPUs do not share lines.
-			h.PerCPUStride = roundUp(maxE*vstride, 64)
-		}
-		size = h.SlotsOff + ncpus*max(h.PerCPUStride, maxE*vstride)
-	case kindHash:
-		nslots := maxE + slack(maxE)
-		if nslots >= 1<<32-1 {
-			return Header{}, fmt.Errorf("%w: max_entries %d is too large", ErrInvalidSpec, maxE)
-		}
-		nbuckets := roundUpPow2(maxE)
-		h.NumSlots = uint32(nslots)
-		h.BucketMask = uint32(nbuckets - 1)
-		h.KeyOffset = SlotOffKey
-		h.ValueOffset = uint32(SlotOffKey + roundUp(uint64(spec.KeySize), 8))
-		if isPerCPU(spec.Type) {
-			h.PerCPUStride = vstride
-		}
-		h.SlotStride = uint64(h.ValueOffset) + ncpus*vstride
-		h.BucketsOff = HeaderSize
-		h.SlotsOff = roundUp(HeaderSize+nbuckets*4, 64)
-		size = h.SlotsOff + nslots*h.SlotStride
-	case kindStack:
-		nbuckets := roundUpPow2(maxE)
-		if nbuckets > 1<<31 {
-			return Header{}, fmt.Errorf("%w: max_entries %d is too large", ErrInvalidSpec, maxE)
-		}
-		h.NumSlots = uint32(nbuckets)
-		h.BucketMask = uint32(nbuckets - 1)
-		h.ValueOffset = StackOffIPs
-		h.SlotStride = StackOffIPs + uint64(spec.ValueSize)
-		size = h.SlotsOff + nbuckets*h.SlotStride
-	case kindPerf:
-		size = h.SlotsOff
+	size, err := ops.layout(&h, ops.perCPU)
+	if err != nil {
+		return Header{}, err
 	}
 	if size > maxBlockSize {
 		return Header{}, fmt.Errorf("%w: map needs %d bytes, more than the limit of %d", ErrInvalidSpec, size, uint64(maxBlockSize))
@@ -181,3 +144,53 @@ func layout(spec *program.MapSpec, ncpu int) (Header, error) {
 	h.Size = roundUp(size, pageSize)
 	return h, nil
 }
+
+// layoutArray returns the size of an array's block.
+func layoutArray(h *Header, perCPU bool) (uint64, error) {
+	maxE, vstride, ncpus := uint64(h.MaxEntries), uint64(h.ValueStride), uint64(h.NumCPUs)
+	h.NumSlots = h.MaxEntries
+	h.SlotStride = vstride
+	if perCPU {
+		// CPU-major: each CPU's values are contiguous and start on
+		// their own cache line, so CPUs do not share lines.
+		h.PerCPUStride = roundUp(maxE*vstride, 64)
+	}
+	return h.SlotsOff + ncpus*max(h.PerCPUStride, maxE*vstride), nil
+}
+
+// layoutHash returns the size of a hash map's block.
+func layoutHash(h *Header, perCPU bool) (uint64, error) {
+	maxE, vstride, ncpus := uint64(h.MaxEntries), uint64(h.ValueStride), uint64(h.NumCPUs)
+	nslots := maxE + slack(maxE)
+	if nslots >= 1<<32-1 {
+		return 0, fmt.Errorf("%w: max_entries %d is too large", ErrInvalidSpec, maxE)
+	}
+	nbuckets := roundUpPow2(maxE)
+	h.NumSlots = uint32(nslots)
+	h.BucketMask = uint32(nbuckets - 1)
+	h.KeyOffset = SlotOffKey
+	h.ValueOffset = uint32(SlotOffKey + roundUp(uint64(h.KeySize), 8))
+	if perCPU {
+		h.PerCPUStride = vstride
+	}
+	h.SlotStride = uint64(h.ValueOffset) + ncpus*vstride
+	h.BucketsOff = HeaderSize
+	h.SlotsOff = roundUp(HeaderSize+nbuckets*4, 64)
+	return h.SlotsOff + nslots*h.SlotStride, nil
+}
+
+// layoutStack returns the size of a stack trace map's block.
+func layoutStack(h *Header, _ bool) (uint64, error) {
+	nbuckets := roundUpPow2(uint64(h.MaxEntries))
+	if nbuckets > 1<<31 {
+		return 0, fmt.Errorf("%w: max_entries %d is too large", ErrInvalidSpec, h.MaxEntries)
+	}
+	h.NumSlots = uint32(nbuckets)
+	h.BucketMask = uint32(nbuckets - 1)
+	h.ValueOffset = StackOffIPs
+	h.SlotStride = StackOffIPs + uint64(h.ValueSize)
+	return h.SlotsOff + nbuckets*h.SlotStride, nil
+}
+
+// layoutPerf: a perf event array is its header.
+func layoutPerf(h *Header, _ bool) (uint64, error) { return h.SlotsOff, nil }

@@ -120,7 +120,7 @@ func TestValueAddresses(t *testing.T) {
 					addrs[k] = append(addrs[k], a)
 				}
 			}
-			if m.kind == kindHash {
+			if m.Kind() == KindHash {
 				for k := uint32(100); k < 132; k++ { // churn other keys
 					_ = m.Update(u32(k), make([]byte, 12), UpdateAny)
 					if k%2 == 0 {

@@ -7,7 +7,6 @@ import (
 	"sync/atomic"
 	"unsafe"
 
-	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
 
 	"github.com/dropmon/dropmon/userspacevm/program"
@@ -28,9 +27,7 @@ type Map struct {
 	block []byte
 	base  unsafe.Pointer
 
-	kind       kind
-	percpu     bool
-	lru        bool
+	ops        *mapOps
 	keySize    uint32
 	valueSize  uint32
 	maxEntries uint32
@@ -72,21 +69,22 @@ func New(spec *program.MapSpec, opts *Options) (*Map, error) {
 		return nil, fmt.Errorf("create map: %w: nil spec", ErrInvalidSpec)
 	}
 	s := *spec
+	ops := opsOf(s.Type)
 	ncpu := 1
-	if isPerCPU(s.Type) || (s.Type == ebpf.PerfEventArray && s.MaxEntries == 0) {
+	if ops != nil && (ops.perCPU || (ops.cpuEntries && s.MaxEntries == 0)) {
 		n, err := opts.numCPUs()
 		if err != nil {
 			return nil, fmt.Errorf("create map %q: %w", s.Name, err)
 		}
 		ncpu = n
 	}
-	if s.Type == ebpf.PerfEventArray && s.MaxEntries == 0 {
+	if ops != nil && ops.cpuEntries && s.MaxEntries == 0 {
 		s.MaxEntries = uint32(ncpu)
 	}
-	if err := validate(&s); err != nil {
+	if err := validate(&s, ops); err != nil {
 		return nil, fmt.Errorf("create map %q: %w", s.Name, err)
 	}
-	hdr, err := layout(&s, ncpu)
+	hdr, err := layout(&s, ops, ncpu)
 	if err != nil {
 		return nil, fmt.Errorf("create map %q: %w", s.Name, err)
 	}
@@ -95,23 +93,21 @@ func New(spec *program.MapSpec, opts *Options) (*Map, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create map %q: mmap %d bytes: %w", s.Name, hdr.Size, err)
 	}
-	m := newMap(&s, &hdr, block, opts)
+	m := newMap(&s, ops, &hdr, block, opts)
 	m.cleanup = runtime.AddCleanup(m, munmap, block)
 	return m, nil
 }
 
 func munmap(block []byte) { _ = unix.Munmap(block) }
 
-func newMap(s *program.MapSpec, hdr *Header, block []byte, opts *Options) *Map {
+func newMap(s *program.MapSpec, ops *mapOps, hdr *Header, block []byte, opts *Options) *Map {
 	base := unsafe.Pointer(unsafe.SliceData(block))
 	m := &Map{
 		spec:       *s,
 		hdr:        (*Header)(base),
 		block:      block,
 		base:       base,
-		kind:       kindOf(s.Type),
-		percpu:     isPerCPU(s.Type),
-		lru:        s.Type == ebpf.LRUHash,
+		ops:        ops,
 		keySize:    hdr.KeySize,
 		valueSize:  hdr.ValueSize,
 		maxEntries: hdr.MaxEntries,
@@ -126,16 +122,7 @@ func newMap(s *program.MapSpec, hdr *Header, block []byte, opts *Options) *Map {
 		cpuStride:  uintptr(hdr.PerCPUStride),
 	}
 	*m.hdr = *hdr
-	switch m.kind {
-	case kindHash:
-		m.buckets = unsafe.Add(base, hdr.BucketsOff)
-		m.h = &hashState{}
-		m.initLocks()
-	case kindStack:
-		m.initLocks()
-	case kindPerf:
-		m.perf = &perfState{events: make(chan PerfOutput, opts.eventBuffer())}
-	}
+	ops.init(m, opts)
 	return m
 }
 
@@ -180,17 +167,7 @@ func (m *Map) NumCPUs() int { return int(m.ncpu) }
 
 // Len is the number of entries: live entries of a hash map, stored stacks
 // of a stack trace map, max_entries of an array, 0 for a perf event array.
-func (m *Map) Len() int {
-	switch m.kind {
-	case kindArray:
-		return int(m.maxEntries)
-	case kindHash:
-		return int(m.h.live.Load())
-	case kindStack:
-		return m.stackLen()
-	}
-	return 0
-}
+func (m *Map) Len() int { return m.ops.length(m) }
 
 // checkKey checks the Go API's arguments.
 func (m *Map) checkKey(op string, key []byte) error {
@@ -214,21 +191,7 @@ func (m *Map) Lookup(key []byte) ([]byte, error) {
 	return v, m.codeErr("lookup", code)
 }
 
-func (m *Map) lookupCopy(dst, key []byte) ([]byte, int64) {
-	switch m.kind {
-	case kindArray:
-		idx, ok := m.arrayIndex(key)
-		if !ok {
-			return nil, codeENOENT
-		}
-		return m.copyOut(dst, m.arrayEntry(idx)), 0
-	case kindHash:
-		return m.hashLookupCopy(dst, key)
-	case kindStack:
-		return m.stackLookupCopy(dst, key)
-	}
-	return nil, codeEOPNOTSUPP
-}
+func (m *Map) lookupCopy(dst, key []byte) ([]byte, int64) { return m.ops.lookupCopy(m, dst, key) }
 
 // Update sets the key's value; for per-CPU maps every CPU's value.
 func (m *Map) Update(key, value []byte, flags UpdateFlags) error {
@@ -238,12 +201,12 @@ func (m *Map) Update(key, value []byte, flags UpdateFlags) error {
 	if len(value) != int(m.valueSize) {
 		return m.opErr("update", fmt.Errorf("value is %d bytes, want %d: %w", len(value), m.valueSize, unix.EINVAL))
 	}
-	return m.codeErr("update", m.goUpdate(key, &valueSource{one: value, cpu: -1}, uint64(flags)))
+	return m.codeErr("update", m.goUpdate(key, valueSource{one: value, cpu: -1}, uint64(flags)))
 }
 
 // goUpdate is update for the Go API: when a hash map's spare slots are all
 // retired, it waits for the runs holding them to end and tries again.
-func (m *Map) goUpdate(key []byte, src *valueSource, flags uint64) int64 {
+func (m *Map) goUpdate(key []byte, src valueSource, flags uint64) int64 {
 	code := m.update(key, src, flags)
 	if code == codeENOMEM && m.h != nil {
 		m.waitForRuns(updateWait)
@@ -252,16 +215,8 @@ func (m *Map) goUpdate(key []byte, src *valueSource, flags uint64) int64 {
 	return code
 }
 
-func (m *Map) update(key []byte, src *valueSource, flags uint64) int64 {
-	switch m.kind {
-	case kindArray:
-		return m.arrayUpdate(key, src, flags)
-	case kindHash:
-		return m.hashUpdate(key, src, flags)
-	case kindStack:
-		return codeEINVAL // as stack_map_update_elem: stacks come from bpf_get_stackid only
-	}
-	return codeEOPNOTSUPP
+func (m *Map) update(key []byte, src valueSource, flags uint64) int64 {
+	return m.ops.update(m, key, src, flags)
 }
 
 // Delete removes the key. Arrays have no delete (EINVAL, as in the kernel).
@@ -269,7 +224,7 @@ func (m *Map) Delete(key []byte) error {
 	if err := m.checkKey("delete", key); err != nil {
 		return err
 	}
-	if m.kind == kindArray {
+	if m.ops.kind == KindArray {
 		return m.opErr("delete", fmt.Errorf("array elements cannot be deleted: %w", unix.EINVAL))
 	}
 	code := m.delete(key)
@@ -279,17 +234,7 @@ func (m *Map) Delete(key []byte) error {
 	return m.codeErr("delete", code)
 }
 
-func (m *Map) delete(key []byte) int64 {
-	switch m.kind {
-	case kindArray:
-		return codeEINVAL
-	case kindHash:
-		return m.hashDelete(key)
-	case kindStack:
-		return m.stackDelete(key)
-	}
-	return codeEOPNOTSUPP
-}
+func (m *Map) delete(key []byte) int64 { return m.ops.delete(m, key) }
 
 // UpdateFlags are BPF_ANY, BPF_NOEXIST and BPF_EXIST.
 type UpdateFlags uint64

@@ -21,7 +21,7 @@ type valueSource struct {
 // writeValues writes an entry's value(s). fresh says the entry is new: a
 // program's update of a per-CPU map then zeroes the other CPUs' values.
 func (m *Map) writeValues(entry unsafe.Pointer, src *valueSource, fresh bool) {
-	if !m.percpu {
+	if !m.ops.perCPU {
 		m.writeValue(entry, src.one)
 		return
 	}
@@ -47,7 +47,7 @@ func (m *Map) writeValue(dst unsafe.Pointer, v []byte) {
 // copyOut appends an entry's value(s) to dst: for per-CPU maps each CPU's
 // value padded to 8 bytes, the kernel's layout for user space.
 func (m *Map) copyOut(dst []byte, entry unsafe.Pointer) []byte {
-	if !m.percpu {
+	if !m.ops.perCPU {
 		return append(dst, unsafe.Slice((*byte)(entry), m.valueSize)...)
 	}
 	for c := range uintptr(m.ncpu) {
@@ -70,7 +70,7 @@ func (m *Map) LookupPerCPU(key []byte) ([][]byte, error) {
 	if code != 0 {
 		return nil, m.codeErr("lookup", code)
 	}
-	if !m.percpu {
+	if !m.ops.perCPU {
 		return [][]byte{b}, nil
 	}
 	return splitPerCPU(b, int(m.ncpu), int(m.vstride), int(m.valueSize)), nil
@@ -89,7 +89,7 @@ func (m *Map) UpdatePerCPU(key []byte, values [][]byte, flags UpdateFlags) error
 	if err := m.checkKey("update", key); err != nil {
 		return err
 	}
-	if !m.percpu {
+	if !m.ops.perCPU {
 		return m.opErr("update", fmt.Errorf("per-CPU values for a %v map: %w", m.spec.Type, unix.EINVAL))
 	}
 	if len(values) != int(m.ncpu) {
@@ -100,5 +100,5 @@ func (m *Map) UpdatePerCPU(key []byte, values [][]byte, flags UpdateFlags) error
 			return m.opErr("update", fmt.Errorf("value for cpu %d is %d bytes, want %d: %w", c, len(v), m.valueSize, unix.EINVAL))
 		}
 	}
-	return m.codeErr("update", m.goUpdate(key, &valueSource{perCPU: values, cpu: -1}, uint64(flags)))
+	return m.codeErr("update", m.goUpdate(key, valueSource{perCPU: values, cpu: -1}, uint64(flags)))
 }

@@ -22,27 +22,15 @@ func (m *Map) Block() (base unsafe.Pointer, size uintptr) { return m.base, uintp
 // Stack trace and perf event array maps have no values programs may look
 // up (the kernel returns NULL too).
 func (m *Map) LookupAddr(key []byte, cpu int) uint64 {
-	if len(key) < int(m.keySize) || (m.percpu && uint(cpu) >= uint(m.ncpu)) {
+	ops := m.ops
+	if len(key) < int(m.keySize) || (ops.perCPU && uint(cpu) >= uint(m.ncpu)) || ops.lookup == nil {
 		return 0
 	}
-	key = key[:m.keySize]
-	var entry unsafe.Pointer
-	switch m.kind {
-	case kindArray:
-		idx, ok := m.arrayIndex(key)
-		if !ok {
-			return 0
-		}
-		entry = m.arrayEntry(idx)
-	case kindHash:
-		entry = m.hashLookupEntry(key)
-		if entry == nil {
-			return 0
-		}
-	default:
+	entry := ops.lookup(m, key[:m.keySize])
+	if entry == nil {
 		return 0
 	}
-	if m.percpu {
+	if ops.perCPU {
 		entry = unsafe.Add(entry, uintptr(cpu)*m.cpuStride)
 	}
 	return uint64(uintptr(entry))
@@ -62,11 +50,11 @@ func (m *Map) UpdateFromProgram(key, value []byte, flags uint64, cpu int) int64 
 		return codeEPERM
 	}
 	if len(key) < int(m.keySize) || len(value) < int(m.valueSize) || cpu < 0 ||
-		(m.percpu && uint(cpu) >= uint(m.ncpu)) {
+		(m.ops.perCPU && uint(cpu) >= uint(m.ncpu)) {
 		return codeEINVAL
 	}
 	src := valueSource{one: value[:m.valueSize], cpu: cpu}
-	return m.update(key[:m.keySize], &src, flags)
+	return m.update(key[:m.keySize], src, flags)
 }
 
 // DeleteFromProgram is bpf_map_delete_elem: 0 or a negative errno.
@@ -90,36 +78,6 @@ func (m *Map) ValueAccessOK(off, size uint64) bool {
 	if size == 0 || size > uint64(m.valueSize) || off < m.slotsOff {
 		return false
 	}
-	rel := off - m.slotsOff
-	var in uint64 // offset inside one value
-	switch m.kind {
-	case kindArray:
-		if m.percpu {
-			cpu := rel / uint64(m.cpuStride)
-			if cpu >= uint64(m.ncpu) {
-				return false
-			}
-			rel %= uint64(m.cpuStride)
-		}
-		if rel/uint64(m.slotStride) >= uint64(m.maxEntries) {
-			return false
-		}
-		in = rel % uint64(m.slotStride)
-	case kindHash:
-		if rel/uint64(m.slotStride) >= uint64(m.nslots) {
-			return false
-		}
-		in = rel % uint64(m.slotStride)
-		if in < uint64(m.valueOff) {
-			return false
-		}
-		in -= uint64(m.valueOff)
-		if in/uint64(m.vstride) >= uint64(m.ncpu) {
-			return false
-		}
-		in %= uint64(m.vstride)
-	default:
-		return false
-	}
-	return in <= uint64(m.valueSize)-size
+	in, ok := m.ops.valueOffset(m, off-m.slotsOff) // offset inside one value
+	return ok && in <= uint64(m.valueSize)-size
 }

@@ -1,8 +1,10 @@
 package maps
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // hashState is what a hash map's writers share besides the bucket locks.
@@ -16,6 +18,11 @@ type hashState struct {
 	unused   atomic.Uint32 // slots [unused, NumSlots) were never used
 	freeHead uint32        // free list threaded through SlotHeader.Next, index+1, 0 = empty
 	hand     uint32        // LRU clock hand
+	waiters  int           // LRU inserts waiting in allocSlot
+	// seen[i] (LRU maps only) says slot i's entry was marked referenced
+	// before the clock hand last cleared its mark: some lookup returned
+	// it since it was inserted (lru.go).
+	seen []bool
 
 	guards []*Guard
 	// pending are deleted slots not yet snapshotted: with AsymmetricFences
@@ -35,13 +42,53 @@ type retiredSlot struct {
 
 // allocSlot reserves a slot for a new entry: -E2BIG when a HASH map holds
 // max_entries entries (an LRU map evicts instead), -ENOMEM when every spare
-// slot is still retired.
+// slot is still retired. An LRU map then waits for the runs holding them to
+// end or pause (lru.go), as the kernel's LRU succeeds while anything is
+// evictable, unless every run in progress is waiting too.
 func (m *Map) allocSlot() (uint32, int64) {
 	h := m.h
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	idx, code := m.allocLocked()
+	if code != codeENOMEM || !m.ops.lru {
+		return idx, code
+	}
+	h.waiters++
+	defer func() { h.waiters-- }()
+	deadline := time.Now().Add(lruWait)
+	for spin := 0; code == codeENOMEM; spin++ {
+		if h.waiters >= m.runsLocked() || (spin >= lruSpins && time.Now().After(deadline)) {
+			// Once more: the runs seen just now may have ended since
+			// the last attempt.
+			idx, code = m.allocLocked()
+			break
+		}
+		h.mu.Unlock()
+		if spin < lruSpins {
+			runtime.Gosched()
+		} else {
+			time.Sleep(20 * time.Microsecond)
+		}
+		h.mu.Lock()
+		idx, code = m.allocLocked()
+	}
+	return idx, code
+}
+
+// runsLocked is the number of registered guards inside a run.
+func (m *Map) runsLocked() int {
+	n := 0
+	for _, g := range m.h.guards {
+		n += int(g.seq.Load() & 1)
+	}
+	return n
+}
+
+// allocLocked is allocSlot's one attempt, with the map lock held.
+func (m *Map) allocLocked() (uint32, int64) {
+	h := m.h
 	for h.count >= m.maxEntries {
-		if !m.lru {
+		if !m.ops.lru {
 			return 0, codeE2BIG
 		}
 		if !m.evictLocked() {
@@ -71,16 +118,18 @@ func (m *Map) releaseSlot(idx uint32) {
 
 func (m *Map) popFreeLocked() (uint32, bool) {
 	h := m.h
+	idx := h.freeHead - 1
 	if h.freeHead != 0 {
-		idx := h.freeHead - 1
 		h.freeHead = atomic.LoadUint32(&m.slot(idx).Next)
-		return idx, true
+	} else if idx = h.unused.Load(); idx < m.nslots {
+		h.unused.Store(idx + 1)
+	} else {
+		return 0, false
 	}
-	if u := h.unused.Load(); u < m.nslots {
-		h.unused.Store(u + 1)
-		return u, true
+	if h.seen != nil {
+		h.seen[idx] = false
 	}
-	return 0, false
+	return idx, true
 }
 
 func (m *Map) pushFreeLocked(idx uint32) {
@@ -147,7 +196,7 @@ func (m *Map) snapshotLocked(idx uint32) {
 	h := m.h
 	first := len(h.snapGuards)
 	for _, g := range h.guards {
-		if seq := g.seq.Load(); seq&1 == 1 {
+		if seq := g.seq.Load(); seq&1 == 1 && !m.unheldLocked(idx, g, seq) {
 			h.snapGuards = append(h.snapGuards, g)
 			h.snapSeqs = append(h.snapSeqs, seq)
 		}
@@ -169,7 +218,7 @@ func (m *Map) reclaimLocked() {
 	const reclaimed = ^uint32(0)
 	for i := len(h.retired) - 1; i >= 0; i-- {
 		r := &h.retired[i]
-		if graceOver(h.snapGuards[r.first:r.first+r.n], h.snapSeqs[r.first:r.first+r.n]) {
+		if m.graceOverLocked(r) {
 			m.pushFreeLocked(r.slot)
 			r.slot = reclaimed
 		}
@@ -189,9 +238,13 @@ func (m *Map) reclaimLocked() {
 	h.snapGuards, h.snapSeqs, h.retired = h.snapGuards[:w], h.snapSeqs[:w], kept
 }
 
-func graceOver(guards []*Guard, seqs []uint64) bool {
-	for i, g := range guards {
-		if g.seq.Load() == seqs[i] {
+// graceOverLocked reports whether no guard of r's snapshot can hold r's
+// slot any more: each has left the run it was in, or (LRU) is paused in it
+// and no lookup marked the slot.
+func (m *Map) graceOverLocked(r *retiredSlot) bool {
+	h := m.h
+	for i, g := range h.snapGuards[r.first : r.first+r.n] {
+		if seq := h.snapSeqs[int(r.first)+i]; g.seq.Load() == seq && !m.unheldLocked(r.slot, g, seq) {
 			return false
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
 
 	"github.com/dropmon/dropmon/userspacevm/program"
@@ -47,74 +46,37 @@ const (
 	perfEventValSize = 4
 )
 
-type kind uint8
-
-const (
-	kindUnsupported kind = iota
-	kindArray
-	kindHash
-	kindStack
-	kindPerf
-)
-
-func kindOf(t program.MapType) kind {
-	switch t {
-	case ebpf.Array, ebpf.PerCPUArray:
-		return kindArray
-	case ebpf.Hash, ebpf.PerCPUHash, ebpf.LRUHash:
-		return kindHash
-	case ebpf.StackTrace:
-		return kindStack
-	case ebpf.PerfEventArray:
-		return kindPerf
-	}
-	return kindUnsupported
-}
-
-func isPerCPU(t program.MapType) bool { return t == ebpf.PerCPUArray || t == ebpf.PerCPUHash }
-
-func supportedFlags(t program.MapType) uint32 {
-	switch t {
-	case ebpf.Hash, ebpf.PerCPUHash:
-		return flagNoPrealloc | flagZeroSeed
-	case ebpf.LRUHash:
-		return flagZeroSeed
-	case ebpf.Array:
-		return flagMmapable | flagRdonlyProg
-	}
-	return 0
-}
-
 // validate checks a spec as the kernel's map_alloc_check functions do.
-func validate(s *program.MapSpec) error {
-	if kindOf(s.Type) == kindUnsupported {
+func validate(s *program.MapSpec, ops *mapOps) error {
+	if ops == nil {
 		return fmt.Errorf("map type %v (%d) is %w by the user-space engines", s.Type, uint32(s.Type), ErrNotSupported)
 	}
 	if s.InnerMap != nil {
 		return fmt.Errorf("%w: inner map given for %v, which is not a map of maps", ErrInvalidSpec, s.Type)
 	}
-	if bad := s.Flags &^ supportedFlags(s.Type); bad != 0 {
+	if bad := s.Flags &^ ops.flags; bad != 0 {
 		return fmt.Errorf("%w: flags %#x are not supported for %v", ErrInvalidSpec, bad, s.Type)
 	}
 	if s.MaxEntries == 0 {
 		return fmt.Errorf("%w: max_entries is 0", ErrInvalidSpec)
 	}
-	switch kindOf(s.Type) {
-	case kindArray:
-		return validateArray(s)
-	case kindHash:
-		return validateHash(s)
-	case kindStack:
-		return validateStack(s)
-	case kindPerf:
-		if s.KeySize != 4 || s.ValueSize != perfEventValSize {
-			return fmt.Errorf("%w: perf event array key and value sizes are %d and %d, must be 4 and 4", ErrInvalidSpec, s.KeySize, s.ValueSize)
-		}
+	if err := ops.check(s); err != nil {
+		return err
+	}
+	if ops.perCPU && roundUp(uint64(s.ValueSize), 8) > pcpuMinUnitSize {
+		return fmt.Errorf("%w: per-CPU value size %d is larger than %d", ErrInvalidSpec, s.ValueSize, pcpuMinUnitSize)
 	}
 	return nil
 }
 
-func validateArray(s *program.MapSpec) error {
+func checkPerf(s *program.MapSpec) error {
+	if s.KeySize != 4 || s.ValueSize != perfEventValSize {
+		return fmt.Errorf("%w: perf event array key and value sizes are %d and %d, must be 4 and 4", ErrInvalidSpec, s.KeySize, s.ValueSize)
+	}
+	return nil
+}
+
+func checkArray(s *program.MapSpec) error {
 	if s.KeySize != 4 {
 		return fmt.Errorf("%w: array key size is %d, must be 4", ErrInvalidSpec, s.KeySize)
 	}
@@ -124,27 +86,20 @@ func validateArray(s *program.MapSpec) error {
 	if s.ValueSize > kmallocMaxSize {
 		return fmt.Errorf("%w: value size %d is larger than %d", ErrInvalidSpec, s.ValueSize, kmallocMaxSize)
 	}
-	return validatePerCPUValue(s)
+	return nil
 }
 
-func validateHash(s *program.MapSpec) error {
+func checkHash(s *program.MapSpec) error {
 	if s.KeySize == 0 || s.ValueSize == 0 {
 		return fmt.Errorf("%w: key size %d and value size %d must not be 0", ErrInvalidSpec, s.KeySize, s.ValueSize)
 	}
 	if uint64(s.KeySize)+uint64(s.ValueSize) >= kmallocMaxSize-SlotOffKey {
 		return fmt.Errorf("%w: key size %d plus value size %d is too large", ErrInvalidSpec, s.KeySize, s.ValueSize)
 	}
-	return validatePerCPUValue(s)
-}
-
-func validatePerCPUValue(s *program.MapSpec) error {
-	if isPerCPU(s.Type) && roundUp(uint64(s.ValueSize), 8) > pcpuMinUnitSize {
-		return fmt.Errorf("%w: per-CPU value size %d is larger than %d", ErrInvalidSpec, s.ValueSize, pcpuMinUnitSize)
-	}
 	return nil
 }
 
-func validateStack(s *program.MapSpec) error {
+func checkStack(s *program.MapSpec) error {
 	if s.KeySize != 4 {
 		return fmt.Errorf("%w: stack trace key size is %d, must be 4", ErrInvalidSpec, s.KeySize)
 	}

@@ -44,7 +44,7 @@ func (m *Map) stackIPs(s *StackHeader) []uint64 {
 // user stack asked for: samples here carry kernel chains only) or -EEXIST
 // (another stack holds the id and BPF_F_REUSE_STACKID is not set).
 func (m *Map) GetStackID(callchain []uint64, flags uint64) int64 {
-	if m.kind != kindStack ||
+	if m.ops.kind != KindStackTrace ||
 		flags&^(flagSkipMask|flagUserStack|flagFastStackCmp|flagReuseStackID) != 0 {
 		return codeEINVAL
 	}
