@@ -9,8 +9,8 @@ import (
 
 	"github.com/dropmon/dropmon/internal/benchprog"
 	"github.com/dropmon/dropmon/jit"
+	"github.com/dropmon/dropmon/program"
 	"github.com/dropmon/dropmon/userspacevm"
-	"github.com/dropmon/dropmon/userspacevm/program"
 	"github.com/dropmon/dropmon/verifier"
 )
 

@@ -10,9 +10,9 @@ import (
 
 	"github.com/cilium/ebpf/asm"
 
+	"github.com/dropmon/dropmon/program"
 	"github.com/dropmon/dropmon/userspacevm"
 	"github.com/dropmon/dropmon/userspacevm/maps"
-	"github.com/dropmon/dropmon/userspacevm/program"
 )
 
 // Code is a program compiled to x86-64 machine code in executable memory.

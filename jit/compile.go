@@ -5,9 +5,9 @@ package jit
 import (
 	"fmt"
 
+	"github.com/dropmon/dropmon/program"
 	"github.com/dropmon/dropmon/userspacevm"
 	"github.com/dropmon/dropmon/userspacevm/maps"
-	"github.com/dropmon/dropmon/userspacevm/program"
 )
 
 // compiler turns a verified program into machine code in one pass over

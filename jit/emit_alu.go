@@ -2,7 +2,7 @@
 
 package jit
 
-import "github.com/dropmon/dropmon/userspacevm/program"
+import "github.com/dropmon/dropmon/program"
 
 // aluKind is an arithmetic operation independent of width and operand.
 type aluKind uint8

@@ -5,8 +5,8 @@ package jit
 import (
 	"github.com/cilium/ebpf"
 
+	"github.com/dropmon/dropmon/program"
 	"github.com/dropmon/dropmon/userspacevm/maps"
-	"github.com/dropmon/dropmon/userspacevm/program"
 )
 
 // hashMul is maps' hash multiplier (maps/hash.go).

@@ -6,8 +6,8 @@ import (
 	"math"
 	"math/bits"
 
+	"github.com/dropmon/dropmon/program"
 	"github.com/dropmon/dropmon/userspacevm/maps"
-	"github.com/dropmon/dropmon/userspacevm/program"
 )
 
 // maxInlineKey is the largest key a lookup of a known hash map hashes and

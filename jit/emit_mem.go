@@ -2,7 +2,7 @@
 
 package jit
 
-import "github.com/dropmon/dropmon/userspacevm/program"
+import "github.com/dropmon/dropmon/program"
 
 // Memory accesses are direct: the verifier proved every one in bounds, and
 // every address a program holds is a real one (the record, the runner's

@@ -8,8 +8,8 @@ import (
 
 	"github.com/cilium/ebpf/asm"
 
+	"github.com/dropmon/dropmon/program"
 	"github.com/dropmon/dropmon/userspacevm"
-	"github.com/dropmon/dropmon/userspacevm/program"
 )
 
 func TestLoadRefusesUnverified(t *testing.T) {

@@ -13,8 +13,8 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 
+	"github.com/dropmon/dropmon/program"
 	"github.com/dropmon/dropmon/userspacevm/maps"
-	"github.com/dropmon/dropmon/userspacevm/program"
 )
 
 // holdProg looks up the record's u32 at offset 8 and, when found, reads

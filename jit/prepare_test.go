@@ -5,8 +5,8 @@ package jit
 import (
 	"testing"
 
+	"github.com/dropmon/dropmon/program"
 	"github.com/dropmon/dropmon/userspacevm"
-	"github.com/dropmon/dropmon/userspacevm/program"
 	"github.com/dropmon/dropmon/verifier"
 )
 

@@ -14,9 +14,9 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 
+	"github.com/dropmon/dropmon/program"
 	"github.com/dropmon/dropmon/userspacevm"
 	"github.com/dropmon/dropmon/userspacevm/maps"
-	"github.com/dropmon/dropmon/userspacevm/program"
 )
 
 // countProg looks the record's first u64 up in a hash map (inline)

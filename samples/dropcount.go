@@ -7,8 +7,8 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 
+	"github.com/dropmon/dropmon/program"
 	"github.com/dropmon/dropmon/tracepoint"
-	"github.com/dropmon/dropmon/userspacevm/program"
 )
 
 // DropCountsMap names the hash map in which DropCounter counts drops.

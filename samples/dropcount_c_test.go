@@ -13,10 +13,10 @@ import (
 	"github.com/cilium/ebpf/btf"
 
 	"github.com/dropmon/dropmon/jit"
+	"github.com/dropmon/dropmon/program"
 	"github.com/dropmon/dropmon/samples"
 	"github.com/dropmon/dropmon/tracepoint"
 	"github.com/dropmon/dropmon/userspacevm"
-	"github.com/dropmon/dropmon/userspacevm/program"
 	"github.com/dropmon/dropmon/verifier"
 )
 

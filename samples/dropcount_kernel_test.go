@@ -8,9 +8,9 @@ import (
 	"github.com/cilium/ebpf/link"
 
 	"github.com/dropmon/dropmon/internal/testutil"
+	"github.com/dropmon/dropmon/program"
 	"github.com/dropmon/dropmon/samples"
 	"github.com/dropmon/dropmon/tracepoint"
-	"github.com/dropmon/dropmon/userspacevm/program"
 )
 
 // kernelSpec turns a program into a cilium/ebpf collection spec.

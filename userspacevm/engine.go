@@ -3,8 +3,8 @@ package userspacevm
 import (
 	"unsafe"
 
+	"github.com/dropmon/dropmon/program"
 	"github.com/dropmon/dropmon/userspacevm/maps"
-	"github.com/dropmon/dropmon/userspacevm/program"
 )
 
 // Engine loads prepared programs into runners. Every engine implements it:

@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/dropmon/dropmon/program"
 	"github.com/dropmon/dropmon/userspacevm/maps"
-	"github.com/dropmon/dropmon/userspacevm/program"
 )
 
 var (

@@ -1,6 +1,6 @@
 package userspacevm
 
-import "github.com/dropmon/dropmon/userspacevm/program"
+import "github.com/dropmon/dropmon/program"
 
 // exec is the interpreter's loop: one dense switch over the decoded
 // operations. Cases are one line or call a small helper; errors are built

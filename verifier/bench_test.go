@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/cilium/ebpf/asm"
-	"github.com/dropmon/dropmon/userspacevm/program"
+	"github.com/dropmon/dropmon/program"
 )
 
 // boundedLoop counts to n with a six-instruction body: every iteration's

@@ -3,7 +3,7 @@ package verifier
 import (
 	"math"
 
-	"github.com/dropmon/dropmon/userspacevm/program"
+	"github.com/dropmon/dropmon/program"
 )
 
 // Conditional jumps (check_cond_jmp_op). When the registers' facts decide

@@ -4,10 +4,10 @@ import (
 	"strings"
 
 	"github.com/cilium/ebpf/asm"
-	"github.com/dropmon/dropmon/userspacevm/program"
+	"github.com/dropmon/dropmon/program"
 )
 
-// Helper calls (check_helper_call): the prototype in userspacevm/program
+// Helper calls (check_helper_call): the prototype in program
 // says what each argument register must hold and what R0 holds after.
 
 // callMeta carries what one argument tells the check of a later one: the

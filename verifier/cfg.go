@@ -4,7 +4,7 @@ import (
 	"sort"
 
 	"github.com/cilium/ebpf/asm"
-	"github.com/dropmon/dropmon/userspacevm/program"
+	"github.com/dropmon/dropmon/program"
 )
 
 // findSubprogs splits the program into functions at the targets of

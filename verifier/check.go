@@ -5,7 +5,7 @@ import (
 	"math"
 	"strings"
 
-	"github.com/dropmon/dropmon/userspacevm/program"
+	"github.com/dropmon/dropmon/program"
 )
 
 // pendingState is a branch not yet explored: the state to resume at pc,

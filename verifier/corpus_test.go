@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/dropmon/dropmon/internal/testutil"
-	"github.com/dropmon/dropmon/userspacevm/program"
+	"github.com/dropmon/dropmon/program"
 )
 
 // corpusEntry is one program of ../shared/verifier-corpus/manifest.json.

@@ -3,7 +3,7 @@ package verifier
 import (
 	"fmt"
 
-	"github.com/dropmon/dropmon/userspacevm/program"
+	"github.com/dropmon/dropmon/program"
 )
 
 // Context layouts, as include/uapi/linux/bpf.h and x86-64's struct pt_regs

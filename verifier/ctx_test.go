@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dropmon/dropmon/userspacevm/program"
+	"github.com/dropmon/dropmon/program"
 )
 
 func TestContextAccess(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/cilium/ebpf/asm"
-	"github.com/dropmon/dropmon/userspacevm/program"
+	"github.com/dropmon/dropmon/program"
 )
 
 // decode is program.Decode; its *InsnError becomes an *Error that unwraps

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/cilium/ebpf/asm"
-	"github.com/dropmon/dropmon/userspacevm/program"
+	"github.com/dropmon/dropmon/program"
 )
 
 // env is one verification: the program, what the phases learned about it,

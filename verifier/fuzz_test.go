@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf/asm"
-	"github.com/dropmon/dropmon/userspacevm/program"
+	"github.com/dropmon/dropmon/program"
 )
 
 var fuzzTypes = []program.Type{program.SocketFilter, program.Kprobe, program.SchedCLS, program.Tracepoint,

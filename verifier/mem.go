@@ -3,7 +3,7 @@ package verifier
 import (
 	"fmt"
 
-	"github.com/dropmon/dropmon/userspacevm/program"
+	"github.com/dropmon/dropmon/program"
 )
 
 // Memory access checks (check_mem_access): every load and store must stay

@@ -1,6 +1,6 @@
 package verifier
 
-import "github.com/dropmon/dropmon/userspacevm/program"
+import "github.com/dropmon/dropmon/program"
 
 // maxPacketOff is MAX_PACKET_OFF: packet offsets fit in 16 bits.
 const maxPacketOff = 0xffff

@@ -3,7 +3,7 @@ package verifier
 import (
 	"math"
 
-	"github.com/dropmon/dropmon/userspacevm/program"
+	"github.com/dropmon/dropmon/program"
 )
 
 // maxVarOff is BPF_MAX_VAR_OFF: pointer offsets stay well inside 32 bits.

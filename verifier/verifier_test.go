@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/cilium/ebpf/asm"
-	"github.com/dropmon/dropmon/userspacevm/program"
+	"github.com/dropmon/dropmon/program"
 )
 
 var (

@@ -5,9 +5,9 @@ import (
 	"fmt"
 
 	"github.com/dropmon/dropmon/internal/report"
+	"github.com/dropmon/dropmon/program"
 	"github.com/dropmon/dropmon/samples"
 	"github.com/dropmon/dropmon/tracepoint"
-	"github.com/dropmon/dropmon/userspacevm/program"
 )
 
 // Counter is what a monitor runs and reads: a program for one tracepoint,

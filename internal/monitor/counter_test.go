@@ -11,8 +11,8 @@ import (
 
 	"github.com/dropmon/dropmon/internal/monitor"
 	"github.com/dropmon/dropmon/internal/report"
+	"github.com/dropmon/dropmon/program"
 	"github.com/dropmon/dropmon/tracepoint"
-	"github.com/dropmon/dropmon/userspacevm/program"
 )
 
 // lengthCounter counts net:netif_receive_skb records per packet length,

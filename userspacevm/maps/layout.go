@@ -3,7 +3,7 @@ package maps
 import (
 	"fmt"
 
-	"github.com/dropmon/dropmon/userspacevm/program"
+	"github.com/dropmon/dropmon/program"
 )
 
 // Header is the start of every map's block. New fills it once; after that

@@ -17,7 +17,7 @@ import (
 // commits (scripts/build-samples.sh): a tracepoint program that reads
 // location and, guarded by bpf_core_field_exists, reason of struct
 // trace_event_raw_kfree_skb through CO-RE.
-var dropCountObject = filepath.Join("..", "..", "samples", "bpf", "dropcount.bpf.o")
+var dropCountObject = filepath.Join("..", "samples", "bpf", "dropcount.bpf.o")
 
 // field is a member of a test target's struct trace_event_raw_kfree_skb.
 type field struct {
