@@ -35,7 +35,7 @@ func compileCode(p *userspacevm.Prepared, exclusive bool) (*Code, error) {
 	if p == nil || p.Program == nil || len(p.Insns) == 0 {
 		return nil, fmt.Errorf("jit: %w: not a prepared program", userspacevm.ErrInvalid)
 	}
-	if p.Verified == nil {
+	if p.Verified() == nil {
 		return nil, fmt.Errorf("jit: program %s: %w", p.Program.Name, userspacevm.ErrNotVerified)
 	}
 	opts := compileOptions(p)
@@ -60,7 +60,7 @@ func compileOptions(p *userspacevm.Prepared) options {
 	return options{
 		inlineLookup:  defaultLookup(p),
 		maps:          p.Maps,
-		callMaps:      p.Verified.CallMaps,
+		callMaps:      p.Verified().CallMaps(),
 		conformance:   p.Program.Type == program.Conformance,
 		guard:         p.HasHashMaps,
 		lockFreeGuard: p.HasHashMaps && maps.AsymmetricFences(),

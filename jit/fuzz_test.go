@@ -113,9 +113,7 @@ func diffEngines(t *testing.T, prog *program.Program) error {
 	// Twice: with the verifier's per-call maps, so that lookups are
 	// specialised for their map, and without, so that they take the
 	// generic lookup that finds the map's type at run time.
-	generic := *v
-	generic.CallMaps = nil
-	for _, v := range []*verifier.Verified{v, &generic} {
+	for _, v := range []*verifier.Verified{v, v.WithoutCallMaps()} {
 		if err := diffRuns(t, prog, v); err != nil {
 			return err
 		}
@@ -145,10 +143,10 @@ func diffRuns(t *testing.T, prog *program.Program, v *verifier.Verified) error {
 		r0i, erri := interp.r.Run(ctx, &rc)
 		r0j, errj := jitted.r.Run(slices.Clone(ctx), &rc)
 		if r0i != r0j || fmt.Sprint(erri) != fmt.Sprint(errj) {
-			return fmt.Errorf("run %d (call maps %v): interp r0 %#x err %v, jit r0 %#x err %v\n%v", run, v.CallMaps != nil, r0i, erri, r0j, errj, prog.Insns)
+			return fmt.Errorf("run %d (call maps %v): interp r0 %#x err %v, jit r0 %#x err %v\n%v", run, v.CallMaps() != nil, r0i, erri, r0j, errj, prog.Insns)
 		}
 		if mi, mj := interp.mapContents(), jitted.mapContents(); mi != mj {
-			return fmt.Errorf("run %d (call maps %v): maps differ\ninterp:\n%s\njit:\n%s\n%v", run, v.CallMaps != nil, mi, mj, prog.Insns)
+			return fmt.Errorf("run %d (call maps %v): maps differ\ninterp:\n%s\njit:\n%s\n%v", run, v.CallMaps() != nil, mi, mj, prog.Insns)
 		}
 	}
 	return nil
@@ -168,7 +166,7 @@ func startEngine(e userspacevm.Engine, v *verifier.Verified) (*loaded, error) {
 	r, err := e.Load(p)
 	if err != nil {
 		p.Close()
-		return nil, fmt.Errorf("load on %s: %w\n%v", e.Name(), err, v.Program.Insns)
+		return nil, fmt.Errorf("load on %s: %w\n%v", e.Name(), err, v.Program().Insns)
 	}
 	return &loaded{p, r}, nil
 }

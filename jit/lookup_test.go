@@ -151,9 +151,9 @@ func checkCallMap(t *testing.T, v *verifier.Verified, vary bool) {
 	if vary {
 		want = -1
 	}
-	for pc, in := range v.Insns {
-		if in.Op == program.CallHelper && v.CallMaps[pc] != want {
-			t.Fatalf("CallMaps[%d] = %d, want %d", pc, v.CallMaps[pc], want)
+	for pc, in := range v.Insns() {
+		if in.Op == program.CallHelper && v.CallMaps()[pc] != want {
+			t.Fatalf("CallMaps[%d] = %d, want %d", pc, v.CallMaps()[pc], want)
 		}
 	}
 }

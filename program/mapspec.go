@@ -15,3 +15,13 @@ type MapSpec struct {
 	Flags      uint32
 	InnerMap   *MapSpec // maps of maps
 }
+
+// clone copies m and its inner map spec.
+func (m *MapSpec) clone() *MapSpec {
+	if m == nil {
+		return nil
+	}
+	c := *m
+	c.InnerMap = m.InnerMap.clone()
+	return &c
+}

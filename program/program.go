@@ -3,6 +3,7 @@ package program
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/cilium/ebpf/asm"
 )
@@ -163,4 +164,27 @@ func (p *Program) MapRefs() ([]MapRef, error) {
 		})
 	}
 	return refs, nil
+}
+
+// Clone returns a copy of p that shares nothing p's owner may change: the
+// instructions and the map specs are copied (instruction metadata, which
+// cilium/ebpf treats as immutable, is shared). One spec in two entries
+// stays one spec in the copy. Clone of nil is nil.
+func (p *Program) Clone() *Program {
+	if p == nil {
+		return nil
+	}
+	c := *p
+	c.Insns = slices.Clone(p.Insns)
+	if p.Maps != nil {
+		c.Maps = make([]*MapSpec, len(p.Maps))
+		copies := map[*MapSpec]*MapSpec{}
+		for i, m := range p.Maps {
+			if copies[m] == nil {
+				copies[m] = m.clone()
+			}
+			c.Maps[i] = copies[m]
+		}
+	}
+	return &c
 }

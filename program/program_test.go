@@ -146,3 +146,23 @@ func TestHelperProtos(t *testing.T) {
 		t.Error("bpf_get_stackid allowed in XDP programs")
 	}
 }
+
+func TestClone(t *testing.T) {
+	shared := &MapSpec{Name: "m", Type: ebpf.Hash, KeySize: 4, ValueSize: 8, MaxEntries: 4,
+		InnerMap: &MapSpec{Name: "inner", Type: ebpf.Array, KeySize: 4, ValueSize: 4, MaxEntries: 1}}
+	p := &Program{Name: "p", Type: Tracepoint, License: "GPL", Maps: []*MapSpec{shared, shared},
+		Insns: asm.Instructions{asm.Mov.Imm(asm.R0, 1), asm.Return()}}
+	c := p.Clone()
+	if c.Maps[0] != c.Maps[1] {
+		t.Error("one spec in two entries became two specs")
+	}
+	p.Insns[0] = asm.Mov.Imm(asm.R0, 2)
+	shared.MaxEntries, shared.InnerMap.MaxEntries = 99, 99
+	p.Maps[1] = nil
+	if c.Insns[0].Constant != 1 || c.Maps[0].MaxEntries != 4 || c.Maps[0].InnerMap.MaxEntries != 1 || c.Maps[1] == nil {
+		t.Errorf("the copy changed with the original: %v, %+v", c.Insns, c.Maps)
+	}
+	if (*Program)(nil).Clone() != nil || (&Program{}).Clone().Maps != nil {
+		t.Error("Clone of nil or of no maps")
+	}
+}

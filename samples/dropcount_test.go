@@ -54,8 +54,8 @@ func TestDropCounterOnInterpreter(t *testing.T) {
 			if err != nil {
 				t.Fatalf("verify: %+v", err)
 			}
-			if v.MaxCtxOffset > f.Size() {
-				t.Fatalf("reads up to %d, past the record of %d", v.MaxCtxOffset, f.Size())
+			if v.MaxCtxOffset() > f.Size() {
+				t.Fatalf("reads up to %d, past the record of %d", v.MaxCtxOffset(), f.Size())
 			}
 			prep, err := userspacevm.PrepareVerified(v, nil)
 			if err != nil {

@@ -16,7 +16,7 @@ package userspacevm
 // value (src 2), and helper calls bound to the implementations of a Helpers
 // table. A helper the table lacks refuses the program at load time, by name.
 // The verifier runs first: PrepareVerified prepares what verifier.Verify
-// accepted and records the proof (Prepared.Verified, the context size it
+// accepted and records the proof (Prepared.Verified(), the context size it
 // holds for), and engines load only programs prepared that way, refusing
 // others with ErrNotVerified; the interpreter runs an unverified program
 // only when InterpOptions.RunUnverified says so, for tests and fuzzing.

@@ -70,7 +70,7 @@ func NewInterpreter(p *Prepared, opts *InterpOptions) (*Interpreter, error) {
 	if err := checkPrepared(p); err != nil {
 		return nil, err
 	}
-	if p.Verified == nil && !opts.RunUnverified {
+	if p.Verified() == nil && !opts.RunUnverified {
 		return nil, fmt.Errorf("interpreter: program %s: %w", progName(p.Program), ErrNotVerified)
 	}
 	st, err := newStack()

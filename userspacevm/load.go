@@ -40,10 +40,10 @@ type Prepared struct {
 	Maps []*maps.Map
 	// HasHashMaps says runners must bracket runs with a maps.Guard.
 	HasHashMaps bool
-	// Verified is the verifier's result when the program came through
+	// verified is the verifier's result when the program came through
 	// PrepareVerified; nil for Prepare. Engines run only verified programs
 	// unless told otherwise for tests.
-	Verified *verifier.Verified
+	verified *verifier.Verified
 	// MinContext is how many bytes a run's context must have: what the
 	// verifier proved the program reads (CheckContext).
 	MinContext int
@@ -56,16 +56,22 @@ type Prepared struct {
 // loads and helper calls. Errors name the instruction ("insn 7: helper 158
 // (bpf_get_current_task_btf) is not implemented by the user-space
 // engines") and match ErrInvalid or ErrNotSupported.
-func Prepare(prog *program.Program, opts *LoadOptions) (_ *Prepared, err error) {
+func Prepare(prog *program.Program, opts *LoadOptions) (*Prepared, error) {
 	if prog == nil {
 		return nil, fmt.Errorf("load program: nil program: %w", ErrInvalid)
-	}
-	if opts == nil {
-		opts = &LoadOptions{}
 	}
 	insns, err := program.Decode(prog.Insns)
 	if err != nil {
 		return nil, fmt.Errorf("load program %s: %w", progName(prog), err)
+	}
+	return prepare(prog, insns, opts)
+}
+
+// prepare binds the maps and resolves map loads and helper calls of prog,
+// decoded as insns.
+func prepare(prog *program.Program, insns []program.Insn, opts *LoadOptions) (_ *Prepared, err error) {
+	if opts == nil {
+		opts = &LoadOptions{}
 	}
 	p := &Prepared{Program: prog, Insns: insns}
 	if err := p.bindMaps(opts); err != nil {
@@ -86,26 +92,33 @@ func Prepare(prog *program.Program, opts *LoadOptions) (_ *Prepared, err error) 
 }
 
 // PrepareVerified is Prepare for a program the verifier accepted: what
-// engines run. Verify first with the program's context size (for a
-// tracepoint, the record size of its format).
+// engines run. It takes the verifier's own copy of the program and its
+// decoded instructions, so what runs is exactly what was proven, whatever
+// the caller does to its program. Verify first with the program's context
+// size (for a tracepoint, the record size of its format).
 func PrepareVerified(v *verifier.Verified, opts *LoadOptions) (*Prepared, error) {
-	if v == nil || v.Program == nil {
+	if v == nil || v.Program() == nil {
 		return nil, fmt.Errorf("load verified program: %w: nothing verified", ErrInvalid)
 	}
-	if err := checkContext(v); err != nil {
+	prog := v.Program()
+	if err := checkContext(v, prog); err != nil {
 		return nil, err
 	}
-	p, err := Prepare(v.Program, opts)
+	p, err := prepare(prog, v.Insns(), opts)
 	if err != nil {
 		return nil, err
 	}
-	p.Verified = v
-	p.MinContext = v.MaxCtxOffset
-	if v.Program.Type == program.Conformance {
-		p.MinContext = v.ContextSize
+	p.verified = v
+	p.MinContext = v.MaxCtxOffset()
+	if prog.Type == program.Conformance {
+		p.MinContext = v.ContextSize()
 	}
 	return p, nil
 }
+
+// Verified returns the verifier's result for a program that came through
+// PrepareVerified, nil for one from Prepare.
+func (p *Prepared) Verified() *verifier.Verified { return p.verified }
 
 // CheckContext refuses a run over fewer bytes than the program was verified
 // to read: engines that trust the verifier (the JIT) read without checks.
@@ -123,17 +136,17 @@ func (p *Prepared) CheckContext(ctx []byte) error {
 // socket programs that read it with LD_ABS/LD_IND. Socket, tc and XDP
 // programs that read or write struct __sk_buff or xdp_md fields directly
 // would run over bytes that are not what the verifier proved.
-func checkContext(v *verifier.Verified) error {
-	switch v.Program.Type {
+func checkContext(v *verifier.Verified, prog *program.Program) error {
+	switch prog.Type {
 	case program.Tracepoint, program.Kprobe, program.PerfEvent, program.RawTracepoint, program.Conformance:
 		return nil
 	case program.SocketFilter, program.SchedCLS, program.SchedACT:
-		if v.MaxCtxOffset == 0 && !v.CtxWrites {
+		if v.MaxCtxOffset() == 0 && !v.CtxWrites() {
 			return nil // the packet through LD_ABS/LD_IND only
 		}
 	}
 	return fmt.Errorf("load program %s: %s programs that access their context need struct __sk_buff or xdp_md, which the user-space engines do not build: %w",
-		progName(v.Program), v.Program.Type, ErrNotSupported)
+		progName(prog), prog.Type, ErrNotSupported)
 }
 
 func progName(prog *program.Program) string {

@@ -191,7 +191,7 @@ func FuzzVerifySound(f *testing.F) {
 		var aerr *AccessError
 		if errors.As(err, &aerr) || errors.Is(err, ErrMisaligned) {
 			v, _ := verifier.Verify(p, &verifier.Options{ContextSize: ctxSize, LogLevel: 2})
-			t.Fatalf("verified program faults: %v\nlog:\n%s", err, v.Log)
+			t.Fatalf("verified program faults: %v\nlog:\n%s", err, v.Log())
 		}
 	})
 }

@@ -34,7 +34,7 @@ func BenchmarkVerify(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		processed = v.Processed
+		processed = v.Processed()
 	}
 	if processed < 900_000 {
 		b.Fatalf("processed %d instructions, want at least 900000", processed)
@@ -47,8 +47,8 @@ func TestBoundedLoopBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v.Processed < 900_000 || v.Processed > 1_000_000 {
-		t.Fatalf("processed %d, want 900000..1000000", v.Processed)
+	if v.Processed() < 900_000 || v.Processed() > 1_000_000 {
+		t.Fatalf("processed %d, want 900000..1000000", v.Processed())
 	}
 	_, err = Verify(boundedLoop(200_000), nil)
 	if err == nil || !contains(err.Error(), "BPF program is too large. Processed 1000001 insn") {

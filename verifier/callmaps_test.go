@@ -43,16 +43,16 @@ func TestCallMaps(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%+v", err)
 			}
-			if len(v.CallMaps) != len(v.Insns) {
-				t.Fatalf("%d CallMaps for %d slots", len(v.CallMaps), len(v.Insns))
+			if len(v.CallMaps()) != len(v.Insns()) {
+				t.Fatalf("%d CallMaps for %d slots", len(v.CallMaps()), len(v.Insns()))
 			}
-			for pc, got := range v.CallMaps {
+			for pc, got := range v.CallMaps() {
 				want, ok := tt.want[pc]
 				if !ok {
 					want = -1
 				}
 				if got != want {
-					t.Errorf("CallMaps[%d] = %d, want %d (%v)", pc, got, want, v.Insns[pc].Op)
+					t.Errorf("CallMaps[%d] = %d, want %d (%v)", pc, got, want, v.Insns()[pc].Op)
 				}
 			}
 		})

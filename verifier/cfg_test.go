@@ -80,8 +80,8 @@ func TestCallChainStack(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%+v", err)
 	}
-	if len(v.StackDepth) != 7 || v.StackDepth[6] != 16 {
-		t.Errorf("StackDepth = %v", v.StackDepth)
+	if len(v.StackDepth()) != 7 || v.StackDepth()[6] != 16 {
+		t.Errorf("StackDepth = %v", v.StackDepth())
 	}
 }
 

@@ -100,7 +100,7 @@ func TestCorpus(t *testing.T) {
 		if testing.Verbose() {
 			detail := fmt.Sprint(err)
 			if v != nil {
-				detail = fmt.Sprintf("processed %d, stack %v", v.Processed, v.StackDepth)
+				detail = fmt.Sprintf("processed %d, stack %v", v.Processed(), v.StackDepth())
 			}
 			t.Logf("%s: %s (%s)", c.ID, got, detail)
 		}

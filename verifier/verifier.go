@@ -36,40 +36,6 @@ const (
 	maxLogBytes          = 1 << 20   // the log keeps its first MiB
 )
 
-// Verified is a program the verifier proved safe: what engines load.
-type Verified struct {
-	Program *program.Program
-	// Insns is the decoded program, indexed by raw slot. The verifier
-	// rewrites nothing: engines run exactly what was proven.
-	Insns []program.Insn
-	// Processed counts simulated instructions, as the kernel's
-	// "processed N insns" does.
-	Processed int
-	// StackDepth is, per subprogram in order of their first instruction,
-	// the deepest stack byte used, rounded up to 8. The combined check
-	// along call chains rounds each frame up to 16, as the kernel does
-	// for JIT-compiled programs.
-	StackDepth []int
-	// MaxCtxOffset is the largest off+size of a context read, so that the
-	// attach code can check it against the record; 0 if none.
-	MaxCtxOffset int
-	// CtxWrites says the program writes its context (__sk_buff cb[],
-	// mark, ...), which only some program types may.
-	CtxWrites bool
-	// CallMaps gives, per slot, the map a helper call takes in R1 on
-	// every path that reaches it, as an index into Program.Maps; -1 for
-	// other slots, for helpers without a map argument, and for calls that
-	// see different maps (or an inner map of a map-in-map) on different
-	// paths. Engines use it to specialise map helpers for one map, as
-	// the kernel's JIT inlines lookups of a map known at the call site.
-	CallMaps []int
-	// ContextSize is Options.ContextSize: for the conformance type, the
-	// length of the memory R1 points to, which every run must provide.
-	ContextSize int
-	// Log is the verifier log (the statistics line at level 0).
-	Log string
-}
-
 // ErrRejected is matched by every *Error that rejects a program (all but
 // the Internal ones).
 var ErrRejected = errors.New("program rejected by the verifier")
@@ -129,7 +95,9 @@ func Verify(p *program.Program, opts *Options) (v *Verified, err error) {
 	if p == nil {
 		return nil, &Error{Insn: -1, Msg: "no program"}
 	}
-	env := newEnv(p, opts)
+	// The verifier proves its own copy, which the Verified keeps: the
+	// caller may change p afterwards without changing what runs.
+	env := newEnv(p.Clone(), opts)
 	if err := env.run(); err != nil {
 		return nil, err
 	}
@@ -163,15 +131,15 @@ func (env *env) verified() *Verified {
 	}
 	env.logStats()
 	return &Verified{
-		Program:      env.prog,
-		Insns:        env.insns,
-		Processed:    env.processed,
-		StackDepth:   depths,
-		MaxCtxOffset: env.maxCtxOffset,
-		CtxWrites:    env.ctxWrites,
-		CallMaps:     env.finalCallMaps(),
-		ContextSize:  env.opts.ContextSize,
-		Log:          env.log.String(),
+		program:      env.prog,
+		insns:        env.insns,
+		processed:    env.processed,
+		stackDepth:   depths,
+		maxCtxOffset: env.maxCtxOffset,
+		ctxWrites:    env.ctxWrites,
+		callMaps:     env.finalCallMaps(),
+		contextSize:  env.opts.ContextSize,
+		log:          env.log.String(),
 	}
 }
 

@@ -116,13 +116,13 @@ func TestVerify(t *testing.T) {
 				if err != nil {
 					t.Fatalf("rejected: %+v", err)
 				}
-				if v.Processed == 0 || !strings.Contains(v.Log, "processed") {
+				if v.Processed() == 0 || !strings.Contains(v.Log(), "processed") {
 					t.Errorf("no statistics: %+v", v)
 				}
 				return
 			}
 			if err == nil {
-				t.Fatalf("accepted, want %q; log:\n%s", tt.wantErr, v.Log)
+				t.Fatalf("accepted, want %q; log:\n%s", tt.wantErr, v.Log())
 			}
 			if !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("got %q, want %q; log:\n%+v", err, tt.wantErr, err)
@@ -159,14 +159,14 @@ func TestVerified(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%+v", err)
 	}
-	if v.MaxCtxOffset != 24 {
-		t.Errorf("MaxCtxOffset = %d, want 24", v.MaxCtxOffset)
+	if v.MaxCtxOffset() != 24 {
+		t.Errorf("MaxCtxOffset = %d, want 24", v.MaxCtxOffset())
 	}
-	if len(v.StackDepth) != 2 || v.StackDepth[0] != 16 || v.StackDepth[1] != 24 {
-		t.Errorf("StackDepth = %v, want [16 24]", v.StackDepth)
+	if len(v.StackDepth()) != 2 || v.StackDepth()[0] != 16 || v.StackDepth()[1] != 24 {
+		t.Errorf("StackDepth = %v, want [16 24]", v.StackDepth())
 	}
-	if len(v.Insns) != len(p.Insns) {
-		t.Errorf("Insns has %d slots, want %d", len(v.Insns), len(p.Insns))
+	if len(v.Insns()) != len(p.Insns) {
+		t.Errorf("Insns has %d slots, want %d", len(v.Insns()), len(p.Insns))
 	}
 }
 

@@ -123,10 +123,10 @@ func loadForVerify(path string, f *verifyFlags) (*program.Program, *verifier.Opt
 func verifyProgram(prog *program.Program, opts *verifier.Options, verbose int, stdout, stderr io.Writer) int {
 	v, err := verifier.Verify(prog, opts)
 	if err == nil {
-		if verbose > 0 && v.Log != "" {
-			fmt.Fprint(stderr, v.Log)
+		if verbose > 0 && v.Log() != "" {
+			fmt.Fprint(stderr, v.Log())
 		}
-		fmt.Fprintf(stdout, "processed %d insns\n", v.Processed)
+		fmt.Fprintf(stdout, "processed %d insns\n", v.Processed())
 		return verifyAccepted
 	}
 	var verr *verifier.Error

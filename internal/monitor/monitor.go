@@ -241,7 +241,7 @@ func startKernel(cfg Config) (_ *Monitor, err error) {
 	if m.cpus, err = tracepoint.OnlineCPUs(); err != nil {
 		return nil, err
 	}
-	if m.kernel, err = loadKernel(v.Program, cfg.Counter.Group, cfg.Counter.Name, cfg.Counter.Map); err != nil {
+	if m.kernel, err = loadKernel(v.Program(), cfg.Counter.Group, cfg.Counter.Name, cfg.Counter.Map); err != nil {
 		return nil, err
 	}
 	return m, nil

@@ -1,0 +1,66 @@
+//go:build amd64 && linux
+
+package jit_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+
+	"github.com/dropmon/dropmon/jit"
+	"github.com/dropmon/dropmon/program"
+	"github.com/dropmon/dropmon/userspacevm"
+	"github.com/dropmon/dropmon/verifier"
+)
+
+// TestVerifiedIsWhatRuns changes the caller's program after Verify (an
+// instruction, a map's size) and runs the Verified on both engines: what
+// runs is what was proven, not what the caller's program now says.
+func TestVerifiedIsWhatRuns(t *testing.T) {
+	prog := &program.Program{Name: "seven", Type: program.Tracepoint, License: "GPL",
+		Maps: []*program.MapSpec{{Name: "m", Type: ebpf.Array, KeySize: 4, ValueSize: 8, MaxEntries: 1}},
+		Insns: asm.Instructions{
+			asm.LoadMapPtr(asm.R1, 0).WithReference("m"),
+			asm.Mov.Imm(asm.R0, 7),
+			asm.Return(),
+		}}
+	v, err := verifier.Verify(prog, &verifier.Options{ContextSize: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog.Insns[1] = asm.Mov.Imm(asm.R0, 99) // never proven
+	prog.Maps[0].MaxEntries = 1 << 30
+	prog.Maps = nil
+	if got := v.Program().Insns[1].Constant; got != 7 {
+		t.Fatalf("Verified.Program() has r0 = %d, want the proven 7", got)
+	}
+	for _, engine := range []userspacevm.Engine{userspacevm.Interp{}, jit.Engine{}} {
+		t.Run(engine.Name(), func(t *testing.T) {
+			p, err := userspacevm.PrepareVerified(v, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			if n := p.Maps[0].Spec().MaxEntries; n != 1 {
+				t.Errorf("the map has %d entries, want the proven 1", n)
+			}
+			r, err := engine.Load(p)
+			if errors.Is(err, jit.ErrNotSupported) {
+				t.Skip(err)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			if r0, err := r.Run(make([]byte, 8), nil); err != nil || r0 != 7 {
+				t.Fatalf("run = %d, %v; want 7", r0, err)
+			}
+		})
+	}
+	// A Verified that Verify did not make holds nothing to run.
+	if _, err := userspacevm.PrepareVerified(&verifier.Verified{}, nil); !errors.Is(err, userspacevm.ErrInvalid) {
+		t.Errorf("PrepareVerified of a zero Verified: %v, want ErrInvalid", err)
+	}
+}
