@@ -1,12 +1,11 @@
-// Package samples holds dropmon's example programs: small commands that show
-// how the packages fit together, and the eBPF programs that dropmon runs.
-//
-// DropCounter builds the drop counter in Go, for the offsets of the running
-// kernel's format. bpf/dropcount.bpf.c is the same counter in C: it reads
-// the record through CO-RE, so that its one object, bpf/dropcount.bpf.o,
-// runs on every kernel once program.FromELFWithOptions has relocated it
-// against that kernel's BTF. scripts/build-samples.sh rebuilds the objects
-// with clang and records the sources' hashes in bpf/bpf.sums; a test fails
-// when an object is stale. (The C sources sit in bpf/ because the go tool
-// refuses .c files in a package that does not use cgo.)
+// Package samples holds dropmon's example programs: countdrops, the
+// smallest user of the tracepoint and perfring packages, and, in bpf/, the
+// eBPF programs written in C. bpf/dropcount.bpf.c is the drop counter of
+// package dropcount in C: it reads the record through CO-RE, so that its one
+// object, bpf/dropcount.bpf.o, runs on every kernel once
+// program.FromELFWithOptions has relocated it against that kernel's BTF.
+// scripts/build-samples.sh rebuilds the objects with clang and records the
+// sources' hashes in bpf/bpf.sums; a test fails when an object is stale.
+// (The C sources sit in bpf/ because the go tool refuses .c files in a
+// package that does not use cgo.)
 package samples

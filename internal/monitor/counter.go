@@ -4,9 +4,9 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/dropmon/dropmon/dropcount"
 	"github.com/dropmon/dropmon/internal/report"
 	"github.com/dropmon/dropmon/program"
-	"github.com/dropmon/dropmon/samples"
 	"github.com/dropmon/dropmon/tracepoint"
 )
 
@@ -26,14 +26,14 @@ type Counter struct {
 }
 
 // DropCounter counts skb:kfree_skb records per location and reason with
-// samples.DropCounter.
+// dropcount.Program.
 var DropCounter = &Counter{
 	Group: "skb",
 	Name:  "kfree_skb",
-	Build: samples.DropCounter,
-	Map:   samples.DropCountsMap,
+	Build: dropcount.Program,
+	Map:   dropcount.MapName,
 	Decode: func(key, value []byte) (report.Key, uint64, error) {
-		k, err := samples.DecodeDropKey(key)
+		k, err := dropcount.DecodeKey(key)
 		if err != nil {
 			return report.Key{}, 0, err
 		}

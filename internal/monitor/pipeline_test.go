@@ -9,10 +9,10 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/dropmon/dropmon/dropcount"
 	"github.com/dropmon/dropmon/internal/ringsynth"
 	"github.com/dropmon/dropmon/jit"
 	"github.com/dropmon/dropmon/perfring"
-	"github.com/dropmon/dropmon/samples"
 	"github.com/dropmon/dropmon/tracepoint"
 	"github.com/dropmon/dropmon/userspacevm"
 	"github.com/dropmon/dropmon/verifier"
@@ -163,7 +163,7 @@ func pipelineRing(tb testing.TB) (*ringsynth.Ring, *perfring.Reader) {
 // that runs it, and a function that sums the counter's map.
 func pipelineWorker(tb testing.TB, format *tracepoint.Format, engine string, rd *perfring.Reader) (*worker, func() uint64) {
 	tb.Helper()
-	prog, err := samples.DropCounter(format, DefaultMaxEntries)
+	prog, err := dropcount.Program(format, DefaultMaxEntries)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package samples_test
+package dropcount_test
 
 import (
 	"encoding/binary"
@@ -12,22 +12,22 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
 
+	"github.com/dropmon/dropmon/dropcount"
 	"github.com/dropmon/dropmon/jit"
 	"github.com/dropmon/dropmon/program"
-	"github.com/dropmon/dropmon/samples"
 	"github.com/dropmon/dropmon/tracepoint"
 	"github.com/dropmon/dropmon/userspacevm"
 	"github.com/dropmon/dropmon/verifier"
 )
 
 // dropCountObject is the C drop counter, built by scripts/build-samples.sh.
-var dropCountObject = filepath.Join("bpf", "dropcount.bpf.o")
+var dropCountObject = filepath.Join("..", "samples", "bpf", "dropcount.bpf.o")
 
 var engines = []userspacevm.Engine{userspacevm.Interp{}, jit.Engine{}}
 
 // testKeys are the drops each test counts, before the reason is dropped on
 // kernels that have none.
-var testKeys = []samples.DropKey{
+var testKeys = []dropcount.Key{
 	{Location: 0xffffffff81a3c5f1, Reason: 2},
 	{Location: 0xffffffff81a3c5f1, Reason: 5},
 	{Location: 0xffffffffc0a00042, Reason: 2},
@@ -168,9 +168,9 @@ func records(t *testing.T, f *tracepoint.Format) [][]byte {
 
 // wantCounts returns the counts the counters must make from testKeys: the
 // reason is 0 where the format has none, which merges some keys.
-func wantCounts(f *tracepoint.Format) map[samples.DropKey]uint64 {
+func wantCounts(f *tracepoint.Format) map[dropcount.Key]uint64 {
 	_, noReason := f.Field("reason")
-	want := make(map[samples.DropKey]uint64)
+	want := make(map[dropcount.Key]uint64)
 	for _, k := range testKeys {
 		if noReason != nil {
 			k.Reason = 0
@@ -189,8 +189,8 @@ func TestCDropCounterObject(t *testing.T) {
 		t.Fatalf("%d maps, want 1", len(p.Maps))
 	}
 	m := p.Maps[0]
-	if m.Name != samples.DropCountsMap || m.Type != ebpf.Hash || m.KeySize != samples.DropKeySize || m.ValueSize != 8 {
-		t.Errorf("map %+v: want hash %s, key %d, value 8", *m, samples.DropCountsMap, samples.DropKeySize)
+	if m.Name != dropcount.MapName || m.Type != ebpf.Hash || m.KeySize != dropcount.KeySize || m.ValueSize != 8 {
+		t.Errorf("map %+v: want hash %s, key %d, value 8", *m, dropcount.MapName, dropcount.KeySize)
 	}
 }
 
@@ -203,7 +203,7 @@ func TestCDropCounter(t *testing.T) {
 	for _, fixture := range []string{"kfree_skb_5.10.format", "kfree_skb_6.1.format", "kfree_skb_6.18.format"} {
 		f := readFixture(t, fixture)
 		cProg := loadC(t, formatBTF(t, f))
-		asmProg, err := samples.DropCounter(f, 16384)
+		asmProg, err := dropcount.Program(f, 16384)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -230,7 +230,7 @@ func TestCDropCounterKernelBTF(t *testing.T) {
 		t.Skipf("the running kernel's kfree_skb format (tracefs; run as root): %v", err)
 	}
 	cProg := loadC(t, nil)
-	asmProg, err := samples.DropCounter(f, 16384)
+	asmProg, err := dropcount.Program(f, 16384)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,13 +246,13 @@ func TestCDropCounterKernelBTF(t *testing.T) {
 
 // checkCounts checks the counts by decoded key, and that the padding of
 // every key is zero.
-func checkCounts(t *testing.T, got map[string]uint64, want map[samples.DropKey]uint64) {
+func checkCounts(t *testing.T, got map[string]uint64, want map[dropcount.Key]uint64) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Errorf("%d keys, want %d", len(got), len(want))
 	}
 	for k, n := range got {
-		dk, err := samples.DecodeDropKey([]byte(k))
+		dk, err := dropcount.DecodeKey([]byte(k))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package samples_test
+package dropcount_test
 
 import (
 	"errors"
@@ -7,8 +7,8 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
 
+	"github.com/dropmon/dropmon/dropcount"
 	"github.com/dropmon/dropmon/internal/testutil"
-	"github.com/dropmon/dropmon/samples"
 	"github.com/dropmon/dropmon/tracepoint"
 )
 
@@ -43,5 +43,5 @@ func TestCDropCounterInKernel(t *testing.T) {
 	}
 	testutil.SendToClosedPort(t, n)
 	tp.Close()
-	checkNoSocketDrops(t, coll.Maps[samples.DropCountsMap], format, n)
+	checkNoSocketDrops(t, coll.Maps[dropcount.MapName], format, n)
 }

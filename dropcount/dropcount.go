@@ -1,4 +1,4 @@
-package samples
+package dropcount
 
 import (
 	"encoding/binary"
@@ -11,26 +11,26 @@ import (
 	"github.com/dropmon/dropmon/tracepoint"
 )
 
-// DropCountsMap names the hash map in which DropCounter counts drops.
-const DropCountsMap = "drop_counts"
+// MapName names the hash map in which Program counts drops.
+const MapName = "drop_counts"
 
-// DropKeySize is the size of the drop counter's key: the location (u64),
+// KeySize is the size of the drop counter's key: the location (u64),
 // the reason (u32, 0 when the kernel gives none) and 4 bytes of padding that
 // the program zeroes, so that equal drops make equal keys.
-const DropKeySize = 16
+const KeySize = 16
 
-// DropKey is the drop counter's map key, decoded.
-type DropKey struct {
+// Key is the drop counter's map key, decoded.
+type Key struct {
 	Location uint64
 	Reason   uint32
 }
 
-// DecodeDropKey decodes a key of the drop counter's map.
-func DecodeDropKey(b []byte) (DropKey, error) {
-	if len(b) != DropKeySize {
-		return DropKey{}, fmt.Errorf("drop key of %d bytes, want %d", len(b), DropKeySize)
+// DecodeKey decodes a key of the drop counter's map.
+func DecodeKey(b []byte) (Key, error) {
+	if len(b) != KeySize {
+		return Key{}, fmt.Errorf("drop key of %d bytes, want %d", len(b), KeySize)
 	}
-	return DropKey{Location: binary.NativeEndian.Uint64(b), Reason: binary.NativeEndian.Uint32(b[8:])}, nil
+	return Key{Location: binary.NativeEndian.Uint64(b), Reason: binary.NativeEndian.Uint32(b[8:])}, nil
 }
 
 // Stack slots of the drop counter.
@@ -39,13 +39,13 @@ const (
 	valueOff = -24 // the value 1 for a first insert
 )
 
-// DropCounter builds the seed's second sample: a tracepoint program for
+// Program builds the seed's second sample: a tracepoint program for
 // skb:kfree_skb that counts drops per location and reason in a hash map of
 // maxEntries keys. It reads the fields at the offsets the given format (the
 // running kernel's) gives, never at hard-coded ones, and leaves the reason
 // out on kernels that have none. It adds 1 atomically to an existing count,
 // or inserts 1; when another CPU inserted the key first, it adds to theirs.
-func DropCounter(format *tracepoint.Format, maxEntries uint32) (*program.Program, error) {
+func Program(format *tracepoint.Format, maxEntries uint32) (*program.Program, error) {
 	location, err := format.Field("location")
 	if err != nil {
 		return nil, fmt.Errorf("build drop counter: %w", err)
@@ -77,7 +77,7 @@ func DropCounter(format *tracepoint.Format, maxEntries uint32) (*program.Program
 		// Not found: insert 1, unless another CPU got there first.
 		asm.Mov.Imm(asm.R1, 1),
 		asm.StoreMem(asm.RFP, valueOff, asm.R1, asm.DWord),
-		asm.LoadMapPtr(asm.R1, 0).WithReference(DropCountsMap),
+		asm.LoadMapPtr(asm.R1, 0).WithReference(MapName),
 		asm.Mov.Reg(asm.R2, asm.RFP),
 		asm.Add.Imm(asm.R2, keyOff),
 		asm.Mov.Reg(asm.R3, asm.RFP),
@@ -103,9 +103,9 @@ func DropCounter(format *tracepoint.Format, maxEntries uint32) (*program.Program
 		Insns:   insns,
 		License: "GPL",
 		Maps: []*program.MapSpec{{
-			Name:       DropCountsMap,
+			Name:       MapName,
 			Type:       ebpf.Hash,
-			KeySize:    DropKeySize,
+			KeySize:    KeySize,
 			ValueSize:  8,
 			MaxEntries: maxEntries,
 		}},
@@ -116,7 +116,7 @@ func DropCounter(format *tracepoint.Format, maxEntries uint32) (*program.Program
 // in R0 when it is there.
 func lookupAndAdd(label string) asm.Instructions {
 	return asm.Instructions{
-		asm.LoadMapPtr(asm.R1, 0).WithReference(DropCountsMap),
+		asm.LoadMapPtr(asm.R1, 0).WithReference(MapName),
 		asm.Mov.Reg(asm.R2, asm.RFP),
 		asm.Add.Imm(asm.R2, keyOff),
 		asm.FnMapLookupElem.Call(),

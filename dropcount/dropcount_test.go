@@ -1,4 +1,4 @@
-package samples_test
+package dropcount_test
 
 import (
 	"encoding/binary"
@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/dropmon/dropmon/samples"
+	"github.com/dropmon/dropmon/dropcount"
 	"github.com/dropmon/dropmon/tracepoint"
 	"github.com/dropmon/dropmon/userspacevm"
 	"github.com/dropmon/dropmon/verifier"
@@ -46,7 +46,7 @@ func TestDropCounterOnInterpreter(t *testing.T) {
 			}
 			_, reasonErr := f.Field("reason")
 			hasReason := reasonErr == nil
-			prog, err := samples.DropCounter(f, 64)
+			prog, err := dropcount.Program(f, 64)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -64,7 +64,7 @@ func TestDropCounterOnInterpreter(t *testing.T) {
 			defer prep.Close()
 
 			const workers, perKey = 4, 500
-			keys := []samples.DropKey{{Location: 0xffffffff81a3c5f1, Reason: 2}, {Location: 0xffffffff81a3c5f1, Reason: 5}, {Location: 0xffffffffc0a00042, Reason: 2}}
+			keys := []dropcount.Key{{Location: 0xffffffff81a3c5f1, Reason: 2}, {Location: 0xffffffff81a3c5f1, Reason: 5}, {Location: 0xffffffffc0a00042, Reason: 2}}
 			var wg sync.WaitGroup
 			for w := 0; w < workers; w++ {
 				runner, err := userspacevm.Interp{}.Load(prep)
@@ -92,18 +92,18 @@ func TestDropCounterOnInterpreter(t *testing.T) {
 			}
 			wg.Wait()
 
-			want := map[samples.DropKey]uint64{}
+			want := map[dropcount.Key]uint64{}
 			for _, k := range keys {
 				if !hasReason {
 					k.Reason = 0
 				}
 				want[k] += workers * perKey
 			}
-			got := map[samples.DropKey]uint64{}
+			got := map[dropcount.Key]uint64{}
 			var key, value []byte
 			it := prep.Maps[0].Iterate()
 			for it.Next(&key, &value) {
-				k, err := samples.DecodeDropKey(key)
+				k, err := dropcount.DecodeKey(key)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -129,7 +129,7 @@ func TestDropCounterNeedsLocation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := samples.DropCounter(f, 16); err == nil {
+	if _, err := dropcount.Program(f, 16); err == nil {
 		t.Fatal("a format without location gave a program")
 	}
 }

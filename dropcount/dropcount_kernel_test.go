@@ -1,4 +1,4 @@
-package samples_test
+package dropcount_test
 
 import (
 	"errors"
@@ -7,9 +7,9 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
 
+	"github.com/dropmon/dropmon/dropcount"
 	"github.com/dropmon/dropmon/internal/testutil"
 	"github.com/dropmon/dropmon/program"
-	"github.com/dropmon/dropmon/samples"
 	"github.com/dropmon/dropmon/tracepoint"
 )
 
@@ -33,7 +33,7 @@ func TestDropCounterInKernel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prog, err := samples.DropCounter(format, 1024)
+	prog, err := dropcount.Program(format, 1024)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestDropCounterInKernel(t *testing.T) {
 	testutil.SendToClosedPort(t, n)
 	tp.Close()
 
-	checkNoSocketDrops(t, coll.Maps[samples.DropCountsMap], format, n)
+	checkNoSocketDrops(t, coll.Maps[dropcount.MapName], format, n)
 }
 
 // checkNoSocketDrops checks that one location of the kernel map m counted
@@ -74,7 +74,7 @@ func checkNoSocketDrops(t *testing.T, m *ebpf.Map, format *tracepoint.Format, n 
 	)
 	it := m.Iterate()
 	for it.Next(&key, &value) {
-		k, err := samples.DecodeDropKey(key)
+		k, err := dropcount.DecodeKey(key)
 		if err != nil {
 			t.Fatal(err)
 		}

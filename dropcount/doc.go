@@ -1,0 +1,8 @@
+// Package dropcount is dropmon's drop counter, the seed's second sample: a
+// tracepoint program for skb:kfree_skb that counts drops per location and
+// reason in a hash map. Program builds it with cilium/ebpf's asm package for
+// the field offsets of the running kernel's format; the same counter in C,
+// which reads the record through CO-RE, is samples/bpf/dropcount.bpf.c. Key
+// and DecodeKey read the map both write. The monitor runs it as one Counter
+// among any others (internal/monitor.DropCounter).
+package dropcount
