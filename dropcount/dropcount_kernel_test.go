@@ -23,9 +23,12 @@ func kernelSpec(p *program.Program) *ebpf.CollectionSpec {
 	return cs
 }
 
-// TestDropCounterInKernel loads the drop counter into the running kernel
-// (the kernel's verifier must accept it), attaches it to skb:kfree_skb and
-// checks that it counts the test's drops at one location with NO_SOCKET.
+// TestDropCounterInKernel loads the drop counter, built with asm and
+// compiled from C, into the running kernel with cilium/ebpf (the kernel's
+// verifier must accept it; for the C object cilium applies the CO-RE
+// relocations against the kernel's BTF, as FromELFWithOptions does for the
+// user-space engines), attaches it to skb:kfree_skb and checks that it
+// counts the test's drops at one location with NO_SOCKET.
 func TestDropCounterInKernel(t *testing.T) {
 	const n = 1000
 	format, err := tracepoint.ReadFormat("skb", "kfree_skb")
@@ -37,24 +40,38 @@ func TestDropCounterInKernel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	coll, err := ebpf.NewCollection(kernelSpec(prog))
-	testutil.Privileged(t, err)
-	if err != nil {
-		var verr *ebpf.VerifierError
-		if errors.As(err, &verr) {
-			t.Fatalf("kernel verifier refused the drop counter: %+v", verr)
-		}
-		t.Fatal(err)
-	}
-	defer coll.Close()
-	tp, err := link.Tracepoint("skb", "kfree_skb", coll.Programs[prog.Name], nil)
+	cSpec, err := ebpf.LoadCollectionSpec(dropCountObject)
 	if err != nil {
 		t.Fatal(err)
 	}
-	testutil.SendToClosedPort(t, n)
-	tp.Close()
-
-	checkNoSocketDrops(t, coll.Maps[dropcount.MapName], format, n)
+	tests := []struct {
+		name string
+		spec *ebpf.CollectionSpec
+	}{
+		{"asm", kernelSpec(prog)},
+		{"C", cSpec},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			coll, err := ebpf.NewCollection(tt.spec)
+			testutil.Privileged(t, err)
+			if err != nil {
+				var verr *ebpf.VerifierError
+				if errors.As(err, &verr) {
+					t.Fatalf("kernel verifier refused the drop counter: %+v", verr)
+				}
+				t.Fatal(err)
+			}
+			defer coll.Close()
+			tp, err := link.Tracepoint("skb", "kfree_skb", coll.Programs["count_drops"], nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			testutil.SendToClosedPort(t, n)
+			tp.Close()
+			checkNoSocketDrops(t, coll.Maps[dropcount.MapName], format, n)
+		})
+	}
 }
 
 // checkNoSocketDrops checks that one location of the kernel map m counted
