@@ -109,6 +109,7 @@ func fromProgramSpec(cs *ebpf.CollectionSpec, ps *ebpf.ProgramSpec) (*Program, e
 	}
 	p := &Program{
 		Name:    ps.Name,
+		Section: ps.SectionName,
 		Type:    typ,
 		Insns:   slices.Clone(ps.Instructions),
 		License: ps.License,
@@ -164,6 +165,7 @@ func mapFromELF(name string, ms *ebpf.MapSpec) *MapSpec {
 		ValueSize:  ms.ValueSize,
 		MaxEntries: ms.MaxEntries,
 		Flags:      ms.Flags,
+		KeyType:    ms.Key,
 	}
 	if ms.Type == ebpf.PerfEventArray {
 		// cilium/ebpf fills these in when it creates the map; the kernel

@@ -1,6 +1,9 @@
 package program
 
-import "github.com/cilium/ebpf"
+import (
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
+)
 
 // MapType is the kernel's BPF_MAP_TYPE number (cilium/ebpf's names: ebpf.Hash, ebpf.Array, ebpf.PerCPUHash, ebpf.PerCPUArray, ebpf.LRUHash, ebpf.StackTrace, ebpf.PerfEventArray, ...).
 type MapType = ebpf.MapType
@@ -14,6 +17,10 @@ type MapSpec struct {
 	MaxEntries uint32
 	Flags      uint32
 	InnerMap   *MapSpec // maps of maps
+	// KeyType is the key's BTF type where the object that declared the
+	// map carried it (BTF-defined maps in an ELF object), else nil: what
+	// lets a generic report name the key's fields.
+	KeyType btf.Type
 }
 
 // clone copies m and its inner map spec.

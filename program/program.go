@@ -21,7 +21,11 @@ var (
 // Program is an eBPF program as dropmon loads it: the same value goes to the
 // verifier and to every engine.
 type Program struct {
-	Name    string
+	Name string
+	// Section is the ELF section a loaded program came from, such as
+	// tracepoint/skb/kfree_skb, which names where it attaches; "" for
+	// programs built in Go.
+	Section string
 	Type    Type
 	Insns   asm.Instructions
 	Maps    []*MapSpec

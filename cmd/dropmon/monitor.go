@@ -13,8 +13,10 @@ import (
 	flag "github.com/spf13/pflag"
 	"golang.org/x/sys/unix"
 
+	"github.com/dropmon/dropmon/internal/keyfmt"
 	"github.com/dropmon/dropmon/internal/monitor"
 	"github.com/dropmon/dropmon/internal/report"
+	"github.com/dropmon/dropmon/program"
 	"github.com/dropmon/dropmon/symbolize"
 )
 
@@ -43,6 +45,10 @@ type monitorFlags struct {
 	readers   string
 	lockOS    bool
 	wait      string
+	program   string
+	section   string
+	tp        string
+	mapName   string
 }
 
 func parseMonitorFlags(args []string, stderr io.Writer) (*monitorFlags, error) {
@@ -56,6 +62,10 @@ func parseMonitorFlags(args []string, stderr io.Writer) (*monitorFlags, error) {
 	fs.StringVar(&f.engine, "engine", monitor.DefaultEngine(), "engine that runs the drop counter: "+strings.Join(monitor.Engines, ", ")+" (the interpreter is the fallback where the JIT cannot run; kernel needs in-kernel BPF: root, or CAP_BPF and CAP_PERFMON)")
 	fs.StringVar(&f.by, "by", "", "group drops by location, reason or location,reason (default: location,reason where the kernel gives reasons)")
 	fs.BoolVar(&f.noSymbols, "no-symbols", false, "print raw addresses instead of symbol+0xoff [module]")
+	fs.StringVar(&f.program, "program", "", "run this BPF object's tracepoint program (clang -O2 -g -target bpf) instead of the drop counter, and report its map")
+	fs.StringVar(&f.section, "section", "", "with --program: the ELF section of the program, when the object has several")
+	fs.StringVar(&f.tp, "tracepoint", "", "with --program: attach to GROUP:NAME (default: the tracepoint the program's section names)")
+	fs.StringVar(&f.mapName, "map", "", "with --program: the map to report (default: the program's only hash or array map)")
 	ringSize := fs.String("ring-size", "512KiB", "size of each CPU's perf ring (a power of two: 256KiB, 4MiB); larger rings lose fewer records in a burst")
 	fs.StringVar(&f.readers, "readers", monitor.ReadersOne, "how rings are read: one (one goroutine over every CPU's ring) or per-cpu")
 	fs.BoolVar(&f.lockOS, "lock-thread", false, "lock each reading goroutine to an OS thread")
@@ -100,6 +110,12 @@ func parseMonitorFlags(args []string, stderr io.Writer) (*monitorFlags, error) {
 	}
 	if f.readers != monitor.ReadersOne && f.readers != monitor.ReadersPerCPU {
 		return nil, fmt.Errorf("--readers %q: want %s or %s", f.readers, monitor.ReadersOne, monitor.ReadersPerCPU)
+	}
+	if f.program == "" && (f.section != "" || f.tp != "" || f.mapName != "") {
+		return nil, errors.New("--section, --tracepoint and --map go with --program FILE.o")
+	}
+	if f.program != "" && f.by != "" {
+		return nil, errors.New("--by groups the drop counter's locations and reasons; with --program every key is its own row")
 	}
 	if f.wait != "netpoll" && f.wait != "syscall" {
 		return nil, fmt.Errorf("--wait %q: want netpoll or syscall", f.wait)
@@ -146,13 +162,21 @@ func monitorLoop(f *monitorFlags, stdout, stderr io.Writer) error {
 	if engine == monitor.DefaultEngine() {
 		engine = "" // the default may fall back to the interpreter
 	}
-	m, err := monitor.Start(monitor.Config{Engine: engine, RingSize: f.ringSize, Readers: f.readers, LockThread: f.lockOS,
-		BlockInSyscall: f.wait == "syscall"})
+	cfg := monitor.Config{Engine: engine, RingSize: f.ringSize, Readers: f.readers, LockThread: f.lockOS,
+		BlockInSyscall: f.wait == "syscall"}
+	var countedMap *program.MapSpec
+	if f.program != "" {
+		var err error
+		if cfg.Counter, countedMap, err = monitor.ObjectCounter(f.program, f.section, f.tp, f.mapName); err != nil {
+			return err
+		}
+	}
+	m, err := monitor.Start(cfg)
 	if err != nil {
 		return ringSizeHint(err, f.ringSize)
 	}
 	defer m.Close()
-	opts := renderOptions(f, m, stderr)
+	opts := renderOptions(f, m, countedMap, stderr)
 	start := time.Now()
 	tracker := report.NewTracker(opts.By, m.CPUList(), start)
 	if id := m.KernelProgramID(); id != 0 {
@@ -236,7 +260,7 @@ func warnRunErrors(m *monitor.Monitor, stderr io.Writer) {
 	}
 }
 
-func renderOptions(f *monitorFlags, m *monitor.Monitor, stderr io.Writer) report.Options {
+func renderOptions(f *monitorFlags, m *monitor.Monitor, countedMap *program.MapSpec, stderr io.Writer) report.Options {
 	opts := report.Options{Top: f.top, Reasons: m.HasReasons(), By: report.ByLocationReason}
 	if f.by != "" {
 		opts.By, _ = report.ParseGrouping(f.by)
@@ -254,6 +278,17 @@ func renderOptions(f *monitorFlags, m *monitor.Monitor, stderr io.Writer) report
 		default:
 			opts.Names.Location = tab.Format
 		}
+	}
+	if countedMap != nil {
+		// A program's own map: one column per field of its key's BTF type.
+		layout := keyfmt.NewLayout(countedMap.KeyType, int(countedMap.KeySize))
+		names := keyfmt.Names{Symbol: opts.Names.Location}
+		if m.HasReasons() {
+			names.Reason = m.ReasonName
+		}
+		opts.Columns = layout.Columns
+		opts.Names.Raw = func(key string) []string { return layout.Render([]byte(key), names) }
+		opts.Noun = "events"
 	}
 	return opts
 }

@@ -57,6 +57,10 @@ func loadKernel(prog *program.Program, group, name, countsMap string) (_ *kernel
 	if k.counts == nil {
 		return nil, fmt.Errorf("kernel engine: program %s has no map %s", prog.Name, countsMap)
 	}
+	switch k.counts.Type() {
+	case ebpf.PerCPUHash, ebpf.PerCPUArray, ebpf.LRUCPUHash:
+		return nil, fmt.Errorf("kernel engine: map %s is per CPU, which the kernel engine does not read yet (use --engine jit)", countsMap)
+	}
 	if info, err := k.prog.Info(); err == nil {
 		k.id, _ = info.ID()
 	}

@@ -15,6 +15,8 @@ import (
 type Names struct {
 	Location func(addr uint64) string // e.g. a symbol table's Format; nil prints hex
 	Reason   func(r uint32) string    // the kernel's reason names; nil prints numbers
+	// Raw renders a raw key (Key.Raw) as one cell per Options.Columns.
+	Raw func(key string) []string
 }
 
 func (n Names) location(addr uint64) string {
@@ -38,6 +40,18 @@ type Options struct {
 	Reasons bool     // the kernel gives reasons (else the reason column is left out)
 	Names   Names
 	TimeFmt string // default "15:04:05"
+	// Columns, when set, name the cells of Names.Raw, which then stand in
+	// for LOCATION and REASON: the report of a program's own map.
+	Columns []string
+	// Noun is what the counts count, for the header lines; "" means drops.
+	Noun string
+}
+
+func (o Options) noun() string {
+	if o.Noun == "" {
+		return "drops"
+	}
+	return o.Noun
 }
 
 // Render writes the report's header line and its table.
@@ -50,7 +64,7 @@ func Render(w io.Writer, r *Report, opts Options) error {
 		rows = rows[:opts.Top]
 	}
 	if len(rows) == 0 {
-		_, err := io.WriteString(w, "  no drops\n")
+		_, err := io.WriteString(w, "  no "+opts.noun()+"\n")
 		return err
 	}
 	return renderTable(w, r, rows, opts)
@@ -62,11 +76,11 @@ func headerLine(r *Report, opts Options) string {
 		layout = "15:04:05"
 	}
 	if r.Summary {
-		return fmt.Sprintf("summary: %d drops in %s (%.1f/s), %d lost records%s, %d CPUs\n",
-			r.Total, r.Elapsed.Round(1e6), r.PerSecond(), r.LostTotal, lostByCPU(r), r.CPUs)
+		return fmt.Sprintf("summary: %d %s in %s (%.1f/s), %d lost records%s, %d CPUs\n",
+			r.Total, opts.noun(), r.Elapsed.Round(1e6), r.PerSecond(), r.LostTotal, lostByCPU(r), r.CPUs)
 	}
-	return fmt.Sprintf("%s  drops: %d (%.1f/s)  total: %d  lost: %d%s  cpus: %d\n",
-		r.Time.Format(layout), r.Drops, r.PerSecond(), r.Total, r.Lost, lostByCPU(r), r.CPUs)
+	return fmt.Sprintf("%s  %s: %d (%.1f/s)  total: %d  lost: %d%s  cpus: %d\n",
+		r.Time.Format(layout), opts.noun(), r.Drops, r.PerSecond(), r.Total, r.Lost, lostByCPU(r), r.CPUs)
 }
 
 // lostByCPU says which CPUs lost records: " (cpu0 12, cpu3 5)", or nothing
@@ -88,9 +102,10 @@ func lostByCPU(r *Report) string {
 }
 
 func renderTable(w io.Writer, r *Report, rows []Row, opts Options) error {
-	showLoc := opts.By != ByReason
-	showReason := opts.Reasons && opts.By != ByLocation
-	header := []string{"#", "DROPS", "TOTAL", "SHARE"}
+	raw := len(opts.Columns) > 0 && opts.Names.Raw != nil
+	showLoc := opts.By != ByReason && !raw
+	showReason := opts.Reasons && opts.By != ByLocation && !raw
+	header := []string{"#", strings.ToUpper(opts.noun()), "TOTAL", "SHARE"}
 	align := []tw.Align{tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight}
 	if r.Summary {
 		header = []string{"#", "TOTAL", "SHARE"}
@@ -103,6 +118,12 @@ func renderTable(w io.Writer, r *Report, rows []Row, opts Options) error {
 	if showReason {
 		header = append(header, "REASON")
 		align = append(align, tw.AlignLeft)
+	}
+	if raw {
+		header = append(header, opts.Columns...)
+		for range opts.Columns {
+			align = append(align, tw.AlignLeft)
+		}
 	}
 	var buf strings.Builder
 	table := newTable(&buf, align)
@@ -119,6 +140,9 @@ func renderTable(w io.Writer, r *Report, rows []Row, opts Options) error {
 		}
 		if showReason {
 			cells = append(cells, opts.Names.reason(row.Key.Reason))
+		}
+		if raw {
+			cells = append(cells, opts.Names.Raw(row.Key.Raw)...)
 		}
 		if err := table.Append(cells); err != nil {
 			return fmt.Errorf("render report: %w", err)

@@ -10,9 +10,12 @@ import (
 
 // Key is a drop site as the counting program keys it: the kernel address
 // that freed the packet and the drop reason (0 when the kernel has none).
+// A program other than the drop counter keys its map as it likes: its keys
+// are kept whole in Raw, and Options.Columns and Names.Raw render them.
 type Key struct {
 	Location uint64
 	Reason   uint32
+	Raw      string
 }
 
 // Counts are cumulative drop counts, as read from the program's map.
@@ -191,6 +194,9 @@ func sortRows(rows []Row, byTotal bool) {
 		if c := cmp.Compare(a.Key.Location, b.Key.Location); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.Key.Reason, b.Key.Reason)
+		if c := cmp.Compare(a.Key.Reason, b.Key.Reason); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Key.Raw, b.Key.Raw)
 	})
 }

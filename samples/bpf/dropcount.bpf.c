@@ -2,7 +2,7 @@
 /*
  * The drop counter in C: for each skb:kfree_skb record it adds 1 to the
  * count of its (location, reason) in the hash map drop_counts. It does what
- * samples.DropCounter builds in Go, and makes the same keys, so that the
+ * dropcount.Program builds in Go, and makes the same keys, so that the
  * monitor reads either.
  *
  * The record's layout differs between kernels (rx_sk since 6.10 moves the
@@ -42,7 +42,7 @@ struct trace_event_raw_kfree_skb {
 } __attribute__((preserve_access_index));
 
 /*
- * The key, as samples.DropKey decodes it: the padding is zeroed so that
+ * The key, as dropcount.Key decodes it: the padding is zeroed so that
  * equal drops make equal keys.
  */
 struct drop_key {
@@ -53,7 +53,7 @@ struct drop_key {
 
 /*
  * set_reason writes the reason and the zero padding as one 8-byte store, as
- * samples.DropCounter does: the map lookup reads the key in 8-byte words,
+ * dropcount.Program does: the map lookup reads the key in 8-byte words,
  * and a load that spans two smaller stores cannot be forwarded from them.
  */
 static __attribute__((always_inline)) void set_reason(struct drop_key *key, __u64 reason)
