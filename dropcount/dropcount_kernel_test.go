@@ -9,19 +9,8 @@ import (
 
 	"github.com/dropmon/dropmon/dropcount"
 	"github.com/dropmon/dropmon/internal/testutil"
-	"github.com/dropmon/dropmon/program"
 	"github.com/dropmon/dropmon/tracepoint"
 )
-
-// kernelSpec turns a program into a cilium/ebpf collection spec.
-func kernelSpec(p *program.Program) *ebpf.CollectionSpec {
-	cs := &ebpf.CollectionSpec{Maps: map[string]*ebpf.MapSpec{}, Programs: map[string]*ebpf.ProgramSpec{}}
-	for _, m := range p.Maps {
-		cs.Maps[m.Name] = &ebpf.MapSpec{Name: m.Name, Type: m.Type, KeySize: m.KeySize, ValueSize: m.ValueSize, MaxEntries: m.MaxEntries, Flags: m.Flags}
-	}
-	cs.Programs[p.Name] = &ebpf.ProgramSpec{Name: p.Name, Type: ebpf.TracePoint, Instructions: p.Insns, License: p.License}
-	return cs
-}
 
 // TestDropCounterInKernel loads the drop counter, built with asm and
 // compiled from C, into the running kernel with cilium/ebpf (the kernel's
@@ -44,11 +33,15 @@ func TestDropCounterInKernel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	asmSpec, err := prog.KernelSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		spec *ebpf.CollectionSpec
 	}{
-		{"asm", kernelSpec(prog)},
+		{"asm", asmSpec},
 		{"C", cSpec},
 	}
 	for _, tt := range tests {

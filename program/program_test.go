@@ -166,3 +166,22 @@ func TestClone(t *testing.T) {
 		t.Error("Clone of nil or of no maps")
 	}
 }
+
+func TestKernelSpec(t *testing.T) {
+	m := &MapSpec{Name: "counts", Type: ebpf.Hash, KeySize: 16, ValueSize: 8, MaxEntries: 4, Flags: 1}
+	p := &Program{Name: "count", Type: Tracepoint, License: "GPL", Maps: []*MapSpec{m},
+		Insns: asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()}}
+	spec, err := p.KernelSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, ms := spec.Programs["count"], spec.Maps["counts"]
+	if ps == nil || ps.Type != ebpf.TracePoint || ps.License != "GPL" || len(ps.Instructions) != 2 ||
+		ms == nil || ms.Type != ebpf.Hash || ms.KeySize != 16 || ms.ValueSize != 8 || ms.MaxEntries != 4 || ms.Flags != 1 {
+		t.Fatalf("spec: program %+v, map %+v", ps, ms)
+	}
+	p.Maps = []*MapSpec{{Name: "outer", Type: ebpf.HashOfMaps, KeySize: 4, ValueSize: 4, MaxEntries: 1, InnerMap: m}}
+	if _, err := p.KernelSpec(); err == nil || !strings.Contains(err.Error(), "maps of maps") {
+		t.Errorf("map of maps: %v", err)
+	}
+}

@@ -31,19 +31,13 @@ type kernelCounter struct {
 // into the kernel and attaches it to group:name. countsMap names the map
 // Counts reads.
 func loadKernel(prog *program.Program, group, name, countsMap string) (_ *kernelCounter, err error) {
-	spec := &ebpf.CollectionSpec{Maps: map[string]*ebpf.MapSpec{}, Programs: map[string]*ebpf.ProgramSpec{}}
-	for _, m := range prog.Maps {
-		if m.InnerMap != nil {
-			return nil, fmt.Errorf("kernel engine: map %s: maps of maps are not supported", m.Name)
-		}
-		spec.Maps[m.Name] = &ebpf.MapSpec{Name: m.Name, Type: m.Type, KeySize: m.KeySize,
-			ValueSize: m.ValueSize, MaxEntries: m.MaxEntries, Flags: m.Flags}
-	}
 	if prog.Type != program.Tracepoint {
 		return nil, fmt.Errorf("kernel engine: program %s is of type %s, want tracepoint", prog.Name, prog.Type)
 	}
-	spec.Programs[prog.Name] = &ebpf.ProgramSpec{Name: prog.Name, Type: ebpf.TracePoint,
-		Instructions: prog.Insns, License: prog.License}
+	spec, err := prog.KernelSpec()
+	if err != nil {
+		return nil, fmt.Errorf("kernel engine: %w", err)
+	}
 	coll, err := ebpf.NewCollection(spec)
 	if err != nil {
 		return nil, kernelLoadError(prog.Name, err)
