@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -179,8 +180,8 @@ func monitorLoop(f *monitorFlags, stdout, stderr io.Writer) error {
 	opts := renderOptions(f, m, countedMap, stderr)
 	start := time.Now()
 	tracker := report.NewTracker(opts.By, m.CPUList(), start)
-	if id := m.KernelProgramID(); id != 0 {
-		fmt.Fprintf(stderr, "watching %s on %d CPUs (engine kernel, program id %d)\n", m.Tracepoint(), m.CPUs(), id)
+	if ids := m.KernelProgramIDs(); len(ids) > 0 {
+		fmt.Fprintf(stderr, "watching %s on %d CPUs (engine kernel, program id %s)\n", m.Tracepoint(), m.CPUs(), joinIDs(ids))
 	} else {
 		fmt.Fprintf(stderr, "watching %s on %d CPUs (engine %s)\n", m.Tracepoint(), m.CPUs(), m.Engine())
 	}
@@ -301,4 +302,13 @@ func isTerminal(w io.Writer) bool {
 	}
 	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
 	return err == nil
+}
+
+// joinIDs lists program ids for the watching line: "12" or "12, 13".
+func joinIDs(ids []uint32) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.FormatUint(uint64(id), 10)
+	}
+	return strings.Join(s, ", ")
 }

@@ -103,6 +103,7 @@ func TestHelpAndVersion(t *testing.T) {
 func TestMonitorEndToEnd(t *testing.T) {
 	rxlen := filepath.Join("..", "..", "samples", "bpf", "rxlen.bpf.o")
 	dropC := filepath.Join("..", "..", "samples", "bpf", "dropcount.bpf.o")
+	skbevents := filepath.Join("..", "..", "samples", "bpf", "skbevents.bpf.o")
 	tests := []struct {
 		name  string
 		args  []string
@@ -119,6 +120,10 @@ func TestMonitorEndToEnd(t *testing.T) {
 			stop: syscall.SIGINT, check: checkLengths},
 		{name: "program rxlen/kernel", args: []string{"--interval", "500ms", "--engine", "kernel", "--program", rxlen},
 			stop: syscall.SIGINT, check: checkLengths},
+		{name: "program skbevents/jit", args: []string{"--interval", "500ms", "--program", skbevents},
+			stop: syscall.SIGINT, check: checkEvents},
+		{name: "program skbevents/kernel", args: []string{"--interval", "500ms", "--engine", "kernel", "--program", skbevents},
+			stop: syscall.SIGTERM, check: checkEvents},
 	}
 	bin := buildDropmon(t)
 	for _, tt := range tests {
@@ -130,7 +135,7 @@ func TestMonitorEndToEnd(t *testing.T) {
 	}
 }
 
-var programID = regexp.MustCompile(`program id (\d+)\)`)
+var programIDs = regexp.MustCompile(`program id ([0-9, ]+)\)`)
 
 func testEndToEnd(t *testing.T, bin string, args []string, stop syscall.Signal, check func(*testing.T, string, int)) {
 	const n = 1000
@@ -173,12 +178,14 @@ func testEndToEnd(t *testing.T, bin string, args []string, stop syscall.Signal, 
 			t.Fatalf("no watching line within 20s:\n%s", stderrText.String())
 		}
 	}
-	var progID uint32
-	if m := programID.FindStringSubmatch(watching); m != nil {
-		id, _ := strconv.ParseUint(m[1], 10, 32)
-		progID = uint32(id)
+	var progIDs []uint32
+	if m := programIDs.FindStringSubmatch(watching); m != nil {
+		for _, f := range strings.Split(m[1], ", ") {
+			id, _ := strconv.ParseUint(f, 10, 32)
+			progIDs = append(progIDs, uint32(id))
+		}
 	}
-	if slices.Contains(args, "kernel") && progID == 0 {
+	if slices.Contains(args, "kernel") && len(progIDs) == 0 {
 		t.Fatalf("the kernel engine's watching line names no program id: %s", watching)
 	}
 	testutil.SendToClosedPort(t, n)
@@ -195,9 +202,9 @@ func testEndToEnd(t *testing.T, bin string, args []string, stop syscall.Signal, 
 		t.Fatalf("dropmon: %v\nstderr:\n%s", err, stderrText.String())
 	}
 	check(t, stdout.String(), n)
-	if progID != 0 {
-		if _, err := ebpf.NewProgramFromID(ebpf.ProgramID(progID)); !errors.Is(err, os.ErrNotExist) {
-			t.Errorf("after dropmon exited, looking up its program %d gives %v, want it gone", progID, err)
+	for _, id := range progIDs {
+		if _, err := ebpf.NewProgramFromID(ebpf.ProgramID(id)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("after dropmon exited, looking up its program %d gives %v, want it gone", id, err)
 		}
 	}
 }
@@ -255,6 +262,31 @@ func checkLengths(t *testing.T, out string, n int) {
 		}
 	}
 	t.Fatalf("summary has no row for 49-byte packets:\n%s", out)
+}
+
+// checkEvents finds, in the summary of samples/bpf/skbevents.bpf.o's
+// report (columns EVENT, PAD, LOCATION from the key's BTF), the test's
+// drops (event 0 at __udp4_lib_rcv) and their ICMP answers consumed (event
+// 1), at least n of each: both programs count into the one map.
+func checkEvents(t *testing.T, out string, n int) {
+	t.Helper()
+	_, summary, ok := strings.Cut(out, "summary: ")
+	if !ok || !strings.Contains(summary, "EVENT") || !strings.Contains(summary, "LOCATION") {
+		t.Fatalf("no summary with the key's columns (EVENT, PAD, LOCATION):\n%s", out)
+	}
+	totals := map[string]int{}
+	for _, line := range strings.Split(summary, "\n") {
+		fields := strings.Fields(line)
+		if len(fields) >= 6 && (fields[3] == "0" || fields[3] == "1") {
+			total, _ := strconv.Atoi(fields[1])
+			if fields[3] == "1" || strings.HasPrefix(fields[5], "__udp4_lib_rcv+0x") {
+				totals[fields[3]] += total
+			}
+		}
+	}
+	if totals["0"] < n || totals["1"] < n {
+		t.Fatalf("drops (event 0) %d and consumed (event 1) %d, want at least %d each:\n%s", totals["0"], totals["1"], n, out)
+	}
 }
 
 // privilegeError turns dropmon's one-line complaint about privileges into

@@ -3,6 +3,7 @@ package monitor
 import (
 	"encoding/binary"
 	"fmt"
+	"strings"
 
 	"github.com/dropmon/dropmon/dropcount"
 	"github.com/dropmon/dropmon/internal/report"
@@ -23,6 +24,54 @@ type Counter struct {
 	Map string
 	// Decode turns one entry of that map into a report key and a count.
 	Decode func(key, value []byte) (report.Key, uint64, error)
+	// More are further programs, each on its own tracepoint, that share
+	// the program's maps by name: the seed's picture of several programs
+	// counting into one map.
+	More []Attachment
+}
+
+// Attachment is one program of a Counter on one tracepoint.
+type Attachment struct {
+	Group, Name string
+	Build       func(format *tracepoint.Format, maxEntries uint32) (*program.Program, error)
+}
+
+// attachments lists the counter's programs, its own first.
+func (c *Counter) attachments() []Attachment {
+	return append([]Attachment{{Group: c.Group, Name: c.Name, Build: c.Build}}, c.More...)
+}
+
+// built is one attachment's program, built for its tracepoint's format.
+type built struct {
+	Attachment
+	format *tracepoint.Format
+	prog   *program.Program
+}
+
+// buildAll reads each attachment's format and builds its program; pid,
+// when not 0, goes into each program as a filter (for the kernel engine).
+func (c *Counter) buildAll(maxEntries uint32, pid uint32) ([]built, error) {
+	var out []built
+	names := map[string]bool{}
+	for _, a := range c.attachments() {
+		format, err := tracepoint.ReadFormat(a.Group, a.Name)
+		if err != nil {
+			return nil, err
+		}
+		prog, err := a.Build(format, maxEntries)
+		if err != nil {
+			return nil, err
+		}
+		if names[prog.Name] {
+			return nil, fmt.Errorf("two programs are called %s", prog.Name)
+		}
+		names[prog.Name] = true
+		if pid != 0 {
+			prog.Insns = pidFilter(prog.Insns, pid)
+		}
+		out = append(out, built{Attachment: a, format: format, prog: prog})
+	}
+	return out, nil
 }
 
 // DropCounter counts skb:kfree_skb records per location and reason with
@@ -44,28 +93,11 @@ var DropCounter = &Counter{
 	},
 }
 
-// Tracepoint names the counter's tracepoint as GROUP:NAME.
-func (c *Counter) Tracepoint() string { return c.Group + ":" + c.Name }
-
-// build reads the tracepoint's format and builds the program for it.
-func (c *Counter) build(maxEntries uint32) (*tracepoint.Format, *program.Program, error) {
-	format, err := tracepoint.ReadFormat(c.Group, c.Name)
-	if err != nil {
-		return nil, nil, err
+// Tracepoint names the counter's tracepoints as GROUP:NAME, comma separated.
+func (c *Counter) Tracepoint() string {
+	var names []string
+	for _, a := range c.attachments() {
+		names = append(names, a.Group+":"+a.Name)
 	}
-	prog, err := c.Build(format, maxEntries)
-	if err != nil {
-		return nil, nil, err
-	}
-	return format, prog, nil
-}
-
-// mapIndex finds the counter's map among the program's.
-func (c *Counter) mapIndex(prog *program.Program) (int, error) {
-	for i, m := range prog.Maps {
-		if m.Name == c.Map {
-			return i, nil
-		}
-	}
-	return -1, fmt.Errorf("program %s has no map %s", prog.Name, c.Map)
+	return strings.Join(names, ", ")
 }

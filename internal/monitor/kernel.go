@@ -11,57 +11,59 @@ import (
 	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/btf"
 	"github.com/cilium/ebpf/link"
-
-	"github.com/dropmon/dropmon/program"
 )
 
-// kernelCounter is a program running inside the kernel: loaded with
-// cilium/ebpf (the kernel's verifier checks it again), attached to its
-// tracepoint with a perf-event link, its map read with batch lookups.
+// kernelCounter is a set of programs running inside the kernel: loaded
+// with cilium/ebpf as one collection (the kernel's verifier checks each
+// again; their maps are made once and shared by name), each attached to its
+// tracepoint with a perf-event link, the counted map read with batch
+// lookups.
 type kernelCounter struct {
 	coll   *ebpf.Collection
-	prog   *ebpf.Program
 	counts *ebpf.Map
-	link   link.Link
-	id     ebpf.ProgramID
+	links  []link.Link
+	ids    []ebpf.ProgramID
 	batch  bool // the kernel has BPF_MAP_LOOKUP_BATCH for this map
 }
 
-// loadKernel loads prog (which dropmon's verifier accepted) and its maps
-// into the kernel and attaches it to group:name. countsMap names the map
-// Counts reads.
-func loadKernel(prog *program.Program, group, name, countsMap string) (_ *kernelCounter, err error) {
-	if prog.Type != program.Tracepoint {
-		return nil, fmt.Errorf("kernel engine: program %s is of type %s, want tracepoint", prog.Name, prog.Type)
-	}
-	spec, err := prog.KernelSpec()
+// loadKernel loads the programs (which dropmon's verifier accepted) and
+// their maps into the kernel and attaches each to its tracepoint. countsMap
+// names the map Counts reads.
+func loadKernel(progs []built, countsMap string) (_ *kernelCounter, err error) {
+	spec, err := kernelSpec(progs)
 	if err != nil {
 		return nil, fmt.Errorf("kernel engine: %w", err)
 	}
 	coll, err := ebpf.NewCollection(spec)
 	if err != nil {
-		return nil, kernelLoadError(prog.Name, err)
+		return nil, kernelLoadError(progs[0].prog.Name, err)
 	}
-	k := &kernelCounter{coll: coll, prog: coll.Programs[prog.Name], counts: coll.Maps[countsMap]}
+	k := &kernelCounter{coll: coll, counts: coll.Maps[countsMap], batch: true}
 	defer func() {
 		if err != nil {
 			k.close()
 		}
 	}()
 	if k.counts == nil {
-		return nil, fmt.Errorf("kernel engine: program %s has no map %s", prog.Name, countsMap)
+		return nil, fmt.Errorf("kernel engine: the programs have no map %s", countsMap)
 	}
 	switch k.counts.Type() {
 	case ebpf.PerCPUHash, ebpf.PerCPUArray, ebpf.LRUCPUHash:
 		return nil, fmt.Errorf("kernel engine: map %s is per CPU, which the kernel engine does not read yet (use --engine jit)", countsMap)
 	}
-	if info, err := k.prog.Info(); err == nil {
-		k.id, _ = info.ID()
+	for _, b := range progs {
+		prog := coll.Programs[b.prog.Name]
+		if info, err := prog.Info(); err == nil {
+			if id, ok := info.ID(); ok {
+				k.ids = append(k.ids, id)
+			}
+		}
+		l, err := link.Tracepoint(b.Group, b.Name, prog, nil)
+		if err != nil {
+			return nil, fmt.Errorf("kernel engine: attach %s to tracepoint %s:%s: %w", b.prog.Name, b.Group, b.Name, err)
+		}
+		k.links = append(k.links, l)
 	}
-	if k.link, err = link.Tracepoint(group, name, k.prog, nil); err != nil {
-		return nil, fmt.Errorf("kernel engine: attach %s to tracepoint %s:%s: %w", prog.Name, group, name, err)
-	}
-	k.batch = true
 	return k, nil
 }
 
@@ -134,14 +136,14 @@ func byteArrays(size, n int) reflect.Value {
 	return reflect.MakeSlice(reflect.SliceOf(reflect.ArrayOf(size, reflect.TypeFor[byte]())), n, n)
 }
 
-// detach stops the program from running; its maps stay readable.
+// detach stops the programs from running; their maps stay readable.
 func (k *kernelCounter) detach() error {
-	if k.link == nil {
-		return nil
+	var errs []error
+	for _, l := range k.links {
+		errs = append(errs, l.Close())
 	}
-	err := k.link.Close()
-	k.link = nil
-	return err
+	k.links = nil
+	return errors.Join(errs...)
 }
 
 // close detaches the program and releases it and its maps.

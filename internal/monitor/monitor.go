@@ -114,8 +114,9 @@ type Stats struct {
 type Monitor struct {
 	cfg     Config
 	format  *tracepoint.Format
-	event   *tracepoint.Event
-	prep    *userspacevm.Prepared
+	events  []*tracepoint.Event     // by program
+	preps   []*userspacevm.Prepared // by program
+	ownMaps []*maps.Map             // the programs' maps, shared by name
 	counts  *maps.Map
 	kernel  *kernelCounter // the kernel engine; nil for the user-space ones
 	cpus    []int
@@ -148,66 +149,65 @@ func Start(cfg Config) (_ *Monitor, err error) {
 	if err != nil {
 		return nil, err
 	}
-	format, prog, err := cfg.Counter.build(cfg.MaxEntries)
+	progs, err := cfg.Counter.buildAll(cfg.MaxEntries, 0)
 	if err != nil {
 		return nil, err
 	}
-	mapIdx, err := cfg.Counter.mapIndex(prog)
-	if err != nil {
-		return nil, err
-	}
-	m := &Monitor{cfg: cfg, format: format}
+	m := &Monitor{cfg: cfg, format: progs[0].format}
 	defer func() {
 		if err != nil {
 			m.Close()
 		}
 	}()
-	// The program is verified against this kernel's record size; the
-	// engines run only what the verifier accepted.
-	v, err := verifier.Verify(prog, &verifier.Options{ContextSize: format.Size()})
-	if err != nil {
-		return nil, fmt.Errorf("verify %s: %w", prog.Name, err)
-	}
-	if m.prep, err = userspacevm.PrepareVerified(v, nil); err != nil {
-		return nil, err
-	}
-	m.counts = m.prep.Maps[mapIdx]
-	pages := cfg.RingSize / os.Getpagesize()
-	m.event, err = tracepoint.OpenFormat(format, &tracepoint.Options{
-		RingPages: pages,
-		// The sample's pid and tid only when something reads them: smaller
-		// records are less work for the kernel and fit more in a ring.
-		RawOnly: cfg.PID == 0 && m.prep.HelperFunc(asm.FnGetCurrentPidTgid) == nil,
-		// Wake the reader once a ring is a quarter full: thousands of
-		// records a wakeup in a storm, and three quarters of the ring
-		// still free while the reader gets to it (perfring/RATIONALE.md).
-		Watermark: cfg.RingSize / 4,
-	})
+	byName, all, err := sharedMaps(progs)
 	if err != nil {
 		return nil, err
 	}
-	m.cpus = m.event.CPUs()
-	readers, err := m.newReaders()
-	if err != nil {
-		return nil, err
+	m.ownMaps = all
+	if m.counts = byName[cfg.Counter.Map]; m.counts == nil {
+		return nil, fmt.Errorf("the programs have no map %s", cfg.Counter.Map)
 	}
-	if je, ok := engine.(jit.Engine); ok && len(readers) == 1 {
+	var readers [][]*perfring.Reader // by program
+	total := 0
+	for _, b := range progs {
+		// Each program is verified against its tracepoint's record size on
+		// this kernel; the engines run only what the verifier accepted.
+		v, err := verifier.Verify(b.prog, &verifier.Options{ContextSize: b.format.Size()})
+		if err != nil {
+			return nil, fmt.Errorf("verify %s: %w", b.prog.Name, err)
+		}
+		prep, err := userspacevm.PrepareVerified(v, &userspacevm.LoadOptions{Maps: mapsFor(b.prog, byName)})
+		if err != nil {
+			return nil, err
+		}
+		m.preps = append(m.preps, prep)
+		rds, err := m.open(b, prep)
+		if err != nil {
+			return nil, err
+		}
+		readers = append(readers, rds)
+		total += len(rds)
+	}
+	m.cpus = m.events[0].CPUs()
+	if je, ok := engine.(jit.Engine); ok && total == 1 {
 		// One runner writes the counts: its atomic adds need no bus lock.
 		je.Exclusive = true
 		engine = je
 	}
-	for i, rd := range readers {
-		runner, err := engine.Load(m.prep)
-		if err != nil && i == 0 && !chosen && errors.Is(err, jit.ErrNotSupported) {
-			// No executable memory here (or no JIT for this machine):
-			// the interpreter is the portable fallback.
-			m.cfg.Engine, engine = "interp", userspacevm.Interp{}
-			runner, err = engine.Load(m.prep)
+	for i, rds := range readers {
+		for _, rd := range rds {
+			runner, err := engine.Load(m.preps[i])
+			if err != nil && len(m.workers) == 0 && !chosen && errors.Is(err, jit.ErrNotSupported) {
+				// No executable memory here (or no JIT for this machine):
+				// the interpreter is the portable fallback.
+				m.cfg.Engine, engine = "interp", userspacevm.Interp{}
+				runner, err = engine.Load(m.preps[i])
+			}
+			if err != nil {
+				return nil, fmt.Errorf("load %s on engine %s: %w", progs[i].prog.Name, m.cfg.Engine, err)
+			}
+			m.workers = append(m.workers, newWorker(m, rd, runner))
 		}
-		if err != nil {
-			return nil, fmt.Errorf("load %s on engine %s: %w", prog.Name, m.cfg.Engine, err)
-		}
-		m.workers = append(m.workers, newWorker(m, rd, runner))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
@@ -215,10 +215,39 @@ func Start(cfg Config) (_ *Monitor, err error) {
 		m.wg.Add(1)
 		go w.loop(ctx)
 	}
-	if err := m.event.Enable(); err != nil {
-		return nil, err
+	for _, ev := range m.events {
+		if err := ev.Enable(); err != nil {
+			return nil, err
+		}
 	}
 	return m, nil
+}
+
+// open opens one program's tracepoint on every CPU and makes its readers.
+func (m *Monitor) open(b built, prep *userspacevm.Prepared) ([]*perfring.Reader, error) {
+	ev, err := tracepoint.OpenFormat(b.format, &tracepoint.Options{
+		RingPages: m.cfg.RingSize / os.Getpagesize(),
+		// The sample's pid and tid only when something reads them: smaller
+		// records are less work for the kernel and fit more in a ring.
+		RawOnly: m.cfg.PID == 0 && prep.HelperFunc(asm.FnGetCurrentPidTgid) == nil,
+		// Wake the reader once a ring is a quarter full: thousands of
+		// records a wakeup in a storm, and three quarters of the ring
+		// still free while the reader gets to it (perfring/RATIONALE.md).
+		Watermark: m.cfg.RingSize / 4,
+	})
+	if err != nil {
+		return nil, err
+	}
+	m.events = append(m.events, ev)
+	opts := &perfring.ReaderOptions{BlockInSyscall: m.cfg.BlockInSyscall}
+	if m.cfg.Readers == ReadersPerCPU {
+		return ev.NewCPUReadersWithOptions(opts)
+	}
+	rd, err := ev.NewReaderWithOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	return []*perfring.Reader{rd}, nil
 }
 
 // startKernel runs the drop counter inside the kernel: verified by
@@ -226,34 +255,36 @@ func Start(cfg Config) (_ *Monitor, err error) {
 // and attached with cilium/ebpf. The pid filter is part of the program,
 // since tracepoint filters do not apply to BPF programs.
 func startKernel(cfg Config) (_ *Monitor, err error) {
-	format, prog, err := cfg.Counter.build(cfg.MaxEntries)
+	progs, err := cfg.Counter.buildAll(cfg.MaxEntries, cfg.PID)
 	if err != nil {
 		return nil, err
 	}
-	if cfg.PID != 0 {
-		prog.Insns = pidFilter(prog.Insns, cfg.PID)
+	for _, b := range progs {
+		if _, err := verifier.Verify(b.prog, &verifier.Options{ContextSize: b.format.Size()}); err != nil {
+			return nil, fmt.Errorf("verify %s: %w", b.prog.Name, err)
+		}
 	}
-	v, err := verifier.Verify(prog, &verifier.Options{ContextSize: format.Size()})
-	if err != nil {
-		return nil, fmt.Errorf("verify %s: %w", prog.Name, err)
-	}
-	m := &Monitor{cfg: cfg, format: format}
+	m := &Monitor{cfg: cfg, format: progs[0].format}
 	if m.cpus, err = tracepoint.OnlineCPUs(); err != nil {
 		return nil, err
 	}
-	if m.kernel, err = loadKernel(v.Program(), cfg.Counter.Group, cfg.Counter.Name, cfg.Counter.Map); err != nil {
+	if m.kernel, err = loadKernel(progs, cfg.Counter.Map); err != nil {
 		return nil, err
 	}
 	return m, nil
 }
 
-// KernelProgramID returns the kernel's ID of the program the kernel engine
-// loaded (bpftool prog show id N), 0 for the user-space engines.
-func (m *Monitor) KernelProgramID() uint32 {
+// KernelProgramIDs returns the kernel's IDs of the programs the kernel
+// engine loaded (bpftool prog show id N), none for the user-space engines.
+func (m *Monitor) KernelProgramIDs() []uint32 {
 	if m.kernel == nil {
-		return 0
+		return nil
 	}
-	return uint32(m.kernel.id)
+	ids := make([]uint32, len(m.kernel.ids))
+	for i, id := range m.kernel.ids {
+		ids[i] = uint32(id)
+	}
+	return ids
 }
 
 // defaults fills in and checks the configuration.
@@ -284,19 +315,6 @@ func (cfg *Config) defaults() error {
 		return fmt.Errorf("readers %q: want %s or %s", cfg.Readers, ReadersOne, ReadersPerCPU)
 	}
 	return nil
-}
-
-// newReaders makes one reader over every ring, or one per ring.
-func (m *Monitor) newReaders() ([]*perfring.Reader, error) {
-	opts := &perfring.ReaderOptions{BlockInSyscall: m.cfg.BlockInSyscall}
-	if m.cfg.Readers == ReadersPerCPU {
-		return m.event.NewCPUReadersWithOptions(opts)
-	}
-	rd, err := m.event.NewReaderWithOptions(opts)
-	if err != nil {
-		return nil, err
-	}
-	return []*perfring.Reader{rd}, nil
 }
 
 func engineByName(name string) (userspacevm.Engine, error) {
@@ -387,15 +405,16 @@ func (m *Monitor) Stats() Stats {
 		s.RunErrors += w.runErrors.Load()
 		s.Corrupt += w.reader.Corrupt()
 	}
-	if m.event != nil {
-		for _, ring := range m.event.Rings() {
-			lost := ring.Lost()
-			s.LostPerCPU = append(s.LostPerCPU, lost)
-			s.Lost += lost
+	// The kernel engine has no rings, so nothing to lose. Every event is
+	// open on the same CPUs, in the same order.
+	s.LostPerCPU = make([]uint64, len(m.cpus))
+	for _, ev := range m.events {
+		for i, ring := range ev.Rings() {
+			if i < len(s.LostPerCPU) {
+				s.LostPerCPU[i] += ring.Lost()
+			}
+			s.Lost += ring.Lost()
 		}
-	} else {
-		// The kernel engine has no rings, so nothing to lose.
-		s.LostPerCPU = make([]uint64, len(m.cpus))
 	}
 	if e := m.lastErr.Load(); e != nil {
 		s.LastError = *e
@@ -410,13 +429,14 @@ func (m *Monitor) Stop() error {
 		return nil
 	}
 	m.stopped = true
-	var err error
-	if m.event != nil {
-		err = m.event.Disable()
+	var errs []error
+	for _, ev := range m.events {
+		errs = append(errs, ev.Disable())
 	}
 	if m.kernel != nil {
-		err = m.kernel.detach()
+		errs = append(errs, m.kernel.detach())
 	}
+	err := errors.Join(errs...)
 	if m.cancel != nil {
 		m.cancel()
 	}
@@ -428,15 +448,17 @@ func (m *Monitor) Stop() error {
 // rings and perf events, runners, and the program's maps.
 func (m *Monitor) Close() error {
 	errs := []error{m.Stop()}
-	if m.event != nil {
-		errs = append(errs, m.event.Close())
+	for _, ev := range m.events {
+		errs = append(errs, ev.Close())
 	}
 	for _, w := range m.workers {
 		errs = append(errs, w.runner.Close())
 	}
-	if m.prep != nil {
-		errs = append(errs, m.prep.Close())
+	for _, prep := range m.preps {
+		errs = append(errs, prep.Close())
 	}
+	errs = append(errs, closeMaps(m.ownMaps))
+	m.preps, m.ownMaps, m.events = nil, nil, nil
 	if m.kernel != nil {
 		errs = append(errs, m.kernel.close())
 		m.kernel = nil

@@ -1,8 +1,10 @@
 package monitor
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/cilium/ebpf"
@@ -12,28 +14,49 @@ import (
 	"github.com/dropmon/dropmon/tracepoint"
 )
 
-// ObjectCounter makes a Counter of a tracepoint program in a BPF ELF object
-// (clang -O2 -g -target bpf), its CO-RE relocations applied against the
-// running kernel's BTF. section picks the program when the object has
-// several. The tracepoint is tp ("GROUP:NAME") when given, else the one the
-// program's section names (tracepoint/GROUP/NAME or tp/GROUP/NAME). The map
-// read is mapName, else the program's only hash or array map. It returns
-// the map's spec too, whose KeyType names the key's fields for the report.
-// Keys are kept whole (report.Key.Raw); values are summed as u64s, so a
-// per-CPU map's values count together.
+// ObjectCounter makes a Counter of the tracepoint programs in a BPF ELF
+// object (clang -O2 -g -target bpf), their CO-RE relocations applied against
+// the running kernel's BTF: every program of the object, or those in
+// section, each attached to the tracepoint its section names
+// (tracepoint/GROUP/NAME or tp/GROUP/NAME), or to tp ("GROUP:NAME") when
+// there is one program. The programs share the object's maps by name. The
+// map read is mapName, else the only hash or array map. It returns the
+// map's spec too, whose KeyType names the key's fields for the report. Keys
+// are kept whole (report.Key.Raw); values are summed as u64s, so a per-CPU
+// map's values count together.
 func ObjectCounter(path, section, tp, mapName string) (*Counter, *program.MapSpec, error) {
-	prog, err := program.FromELFWithOptions(path, section, "", nil)
+	names, err := objectPrograms(path, section)
 	if err != nil {
 		return nil, nil, err
 	}
-	if prog.Type != program.Tracepoint {
-		return nil, nil, fmt.Errorf("%s: program %s is of type %s; dropmon attaches tracepoint programs (SEC(\"tracepoint/GROUP/NAME\"))", path, prog.Name, prog.Type)
+	if tp != "" && len(names) > 1 {
+		return nil, nil, fmt.Errorf("%s: --tracepoint attaches one program, and the object has %d (%s): pick one with --section", path, len(names), strings.Join(names, ", "))
 	}
-	group, name, err := attachPoint(prog, tp)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	var atts []Attachment
+	union := &program.Program{Name: strings.Join(names, ", ")}
+	seen := map[string]bool{}
+	for _, name := range names {
+		prog, err := program.FromELFWithOptions(path, section, name, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		if prog.Type != program.Tracepoint {
+			return nil, nil, fmt.Errorf("%s: program %s is of type %s; dropmon attaches tracepoint programs (SEC(\"tracepoint/GROUP/NAME\"))", path, prog.Name, prog.Type)
+		}
+		group, tpName, err := attachPoint(prog, tp)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", path, err)
+		}
+		atts = append(atts, Attachment{Group: group, Name: tpName,
+			Build: func(*tracepoint.Format, uint32) (*program.Program, error) { return prog.Clone(), nil }})
+		for _, m := range prog.Maps {
+			if !seen[m.Name] {
+				seen[m.Name] = true
+				union.Maps = append(union.Maps, m)
+			}
+		}
 	}
-	spec, err := countedMap(prog, mapName)
+	spec, err := countedMap(union, mapName)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -41,10 +64,11 @@ func ObjectCounter(path, section, tp, mapName string) (*Counter, *program.MapSpe
 		return nil, nil, fmt.Errorf("%s: map %s has %d-byte values; dropmon sums u64 counts", path, spec.Name, spec.ValueSize)
 	}
 	c := &Counter{
-		Group: group,
-		Name:  name,
+		Group: atts[0].Group,
+		Name:  atts[0].Name,
+		Build: atts[0].Build,
+		More:  atts[1:],
 		Map:   spec.Name,
-		Build: func(*tracepoint.Format, uint32) (*program.Program, error) { return prog.Clone(), nil },
 		Decode: func(key, value []byte) (report.Key, uint64, error) {
 			var sum uint64
 			for len(value) >= 8 {
@@ -55,6 +79,26 @@ func ObjectCounter(path, section, tp, mapName string) (*Counter, *program.MapSpe
 		},
 	}
 	return c, spec, nil
+}
+
+// objectPrograms names the object's programs (those in section when it is
+// set), sorted.
+func objectPrograms(path, section string) ([]string, error) {
+	cs, err := ebpf.LoadCollectionSpec(path)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", path, err)
+	}
+	var names []string
+	for name, ps := range cs.Programs {
+		if section == "" || ps.SectionName == section {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("%s: no program in %s", path, cmp.Or(section, "the object"))
+	}
+	slices.Sort(names)
+	return names, nil
 }
 
 // attachPoint is tp, or the tracepoint the program's section names.

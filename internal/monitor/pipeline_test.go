@@ -194,7 +194,7 @@ func pipelineWorker(tb testing.TB, format *tracepoint.Format, engine string, rd 
 		runner.Close()
 		prep.Close()
 	})
-	m := &Monitor{format: format, prep: prep, counts: prep.Maps[0]}
+	m := &Monitor{format: format, preps: []*userspacevm.Prepared{prep}, counts: prep.Maps[0]}
 	sum := func() uint64 {
 		counts, err := m.Counts()
 		if err != nil {
