@@ -19,6 +19,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/dropmon/dropmon/internal/snmp"
 	"net"
 	"os"
 	"runtime"
@@ -59,7 +60,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	before, err := readNoPorts(snmpPath)
+	before, err := snmp.ReadNoPorts(snmp.Path)
 	if err != nil {
 		return err
 	}
@@ -67,7 +68,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	after, err := readNoPorts(snmpPath)
+	after, err := snmp.ReadNoPorts(snmp.Path)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,7 @@
-package main
+// Package snmp reads the kernel's network counters in /proc/net/snmp: here
+// Udp NoPorts, the datagrams the kernel dropped for want of a socket, which
+// the drop generator and the tests use to know their drops were made.
+package snmp
 
 import (
 	"bufio"
@@ -10,26 +13,26 @@ import (
 	"strings"
 )
 
-// snmpPath holds the network namespace's SNMP MIB counters.
-const snmpPath = "/proc/net/snmp"
+// Path holds the network namespace's SNMP MIB counters.
+const Path = "/proc/net/snmp"
 
-// readNoPorts returns the Udp NoPorts counter from the file at path.
-func readNoPorts(path string) (uint64, error) {
+// ReadNoPorts returns the Udp NoPorts counter from the file at path.
+func ReadNoPorts(path string) (uint64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, fmt.Errorf("read udp counters: %w", err)
 	}
 	defer f.Close()
-	n, err := parseNoPorts(f)
+	n, err := ParseNoPorts(f)
 	if err != nil {
 		return 0, fmt.Errorf("read udp counters from %s: %w", path, err)
 	}
 	return n, nil
 }
 
-// parseNoPorts finds Udp NoPorts in /proc/net/snmp text: each protocol has
+// ParseNoPorts finds Udp NoPorts in /proc/net/snmp text: each protocol has
 // a line of names and then a line of values, both starting "Udp:".
-func parseNoPorts(r io.Reader) (uint64, error) {
+func ParseNoPorts(r io.Reader) (uint64, error) {
 	var names []string
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {

@@ -1,4 +1,4 @@
-package main
+package snmp
 
 import (
 	"strings"
@@ -27,15 +27,15 @@ func TestParseNoPorts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseNoPorts(strings.NewReader(tt.text))
+			got, err := ParseNoPorts(strings.NewReader(tt.text))
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("parseNoPorts() error = %v, want %q", err, tt.wantErr)
+					t.Fatalf("ParseNoPorts() error = %v, want %q", err, tt.wantErr)
 				}
 				return
 			}
 			if err != nil || got != tt.want {
-				t.Fatalf("parseNoPorts() = %d, %v, want %d", got, err, tt.want)
+				t.Fatalf("ParseNoPorts() = %d, %v, want %d", got, err, tt.want)
 			}
 		})
 	}
