@@ -64,3 +64,46 @@ func TestVerifiedIsWhatRuns(t *testing.T) {
 		t.Errorf("PrepareVerified of a zero Verified: %v, want ErrInvalid", err)
 	}
 }
+
+// TestDataSectionContents: a single-entry array map with initial contents,
+// as a C object's .rodata loads, starts with them on both engines.
+func TestDataSectionContents(t *testing.T) {
+	rodata := &program.MapSpec{Name: ".rodata", Type: ebpf.Array, KeySize: 4, ValueSize: 8, MaxEntries: 1,
+		Data: []byte{42, 0, 0, 0, 0, 0, 0, 0}}
+	prog := &program.Program{Name: "global", Type: program.Tracepoint, License: "GPL", Maps: []*program.MapSpec{rodata},
+		Insns: asm.Instructions{
+			asm.Mov.Imm(asm.R1, 0),
+			asm.StoreMem(asm.RFP, -4, asm.R1, asm.Word),
+			asm.LoadMapPtr(asm.R1, 0).WithReference(".rodata"),
+			asm.Mov.Reg(asm.R2, asm.RFP),
+			asm.Add.Imm(asm.R2, -4),
+			asm.FnMapLookupElem.Call(),
+			asm.JEq.Imm(asm.R0, 0, "out"),
+			asm.LoadMem(asm.R0, asm.R0, 0, asm.DWord),
+			asm.Return().WithSymbol("out"),
+		}}
+	v, err := verifier.Verify(prog, &verifier.Options{ContextSize: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, engine := range []userspacevm.Engine{userspacevm.Interp{}, jit.Engine{}} {
+		t.Run(engine.Name(), func(t *testing.T) {
+			p, err := userspacevm.PrepareVerified(v, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			r, err := engine.Load(p)
+			if errors.Is(err, jit.ErrNotSupported) {
+				t.Skip(err)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			if r0, err := r.Run(make([]byte, 8), nil); err != nil || r0 != 42 {
+				t.Fatalf("run = %d, %v; want the initial 42", r0, err)
+			}
+		})
+	}
+}

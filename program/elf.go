@@ -175,5 +175,11 @@ func mapFromELF(name string, ms *ebpf.MapSpec) *MapSpec {
 	if ms.InnerMap != nil {
 		m.InnerMap = mapFromELF(ms.InnerMap.Name, ms.InnerMap)
 	}
+	// A data section's globals: one entry at key 0, its bytes.
+	if ms.Type == ebpf.Array && ms.MaxEntries == 1 && len(ms.Contents) == 1 {
+		if value, ok := ms.Contents[0].Value.([]byte); ok && len(value) == int(ms.ValueSize) {
+			m.Data = slices.Clone(value)
+		}
+	}
 	return m
 }

@@ -170,6 +170,13 @@ func TestFromELFCalls(t *testing.T) {
 			t.Errorf("no value load of %s (maps %v)", sec, values)
 		}
 	}
+	// The data sections keep their initial contents, for the engines to
+	// write into the maps.
+	for _, m := range p.Maps {
+		if (m.Name == ".data" || m.Name == ".rodata") && len(m.Data) != int(m.ValueSize) {
+			t.Errorf("map %s: %d bytes of initial contents for %d-byte values", m.Name, len(m.Data), m.ValueSize)
+		}
+	}
 }
 
 func TestFromELFExterns(t *testing.T) {

@@ -16,8 +16,12 @@ func (p *Program) KernelSpec() (*ebpf.CollectionSpec, error) {
 		if m.InnerMap != nil {
 			return nil, fmt.Errorf("program %s: map %s: maps of maps are not supported in the kernel yet", p.Name, m.Name)
 		}
-		spec.Maps[m.Name] = &ebpf.MapSpec{Name: m.Name, Type: m.Type, KeySize: m.KeySize,
+		ms := &ebpf.MapSpec{Name: m.Name, Type: m.Type, KeySize: m.KeySize,
 			ValueSize: m.ValueSize, MaxEntries: m.MaxEntries, Flags: m.Flags}
+		if m.Data != nil {
+			ms.Contents = []ebpf.MapKV{{Key: uint32(0), Value: m.Data}}
+		}
+		spec.Maps[m.Name] = ms
 	}
 	spec.Programs[p.Name] = &ebpf.ProgramSpec{Name: p.Name, Type: ebpf.ProgramType(p.Type),
 		Instructions: p.Insns, License: p.License}

@@ -1,6 +1,8 @@
 package program
 
 import (
+	"slices"
+
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
 )
@@ -21,6 +23,10 @@ type MapSpec struct {
 	// map carried it (BTF-defined maps in an ELF object), else nil: what
 	// lets a generic report name the key's fields.
 	KeyType btf.Type
+	// Data is the initial value of entry 0 of a single-entry array map:
+	// the contents of an ELF object's .rodata, .data or .bss, which C
+	// globals and constants live in. Nil for other maps.
+	Data []byte
 }
 
 // clone copies m and its inner map spec.
@@ -30,5 +36,6 @@ func (m *MapSpec) clone() *MapSpec {
 	}
 	c := *m
 	c.InnerMap = m.InnerMap.clone()
+	c.Data = slices.Clone(m.Data)
 	return &c
 }

@@ -33,8 +33,13 @@ func sharedMaps(progs []built) (byName map[string]*maps.Map, all []*maps.Map, er
 			if err != nil {
 				return nil, nil, fmt.Errorf("map %s of %s: %w", spec.Name, b.prog.Name, err)
 			}
-			specs[spec.Name], byName[spec.Name] = spec, m
 			all = append(all, m)
+			if spec.Data != nil {
+				if err := m.Update(make([]byte, spec.KeySize), spec.Data, maps.UpdateAny); err != nil {
+					return nil, nil, fmt.Errorf("map %s of %s: initial contents: %w", spec.Name, b.prog.Name, err)
+				}
+			}
+			specs[spec.Name], byName[spec.Name] = spec, m
 		}
 	}
 	return byName, all, nil
