@@ -36,29 +36,11 @@ func TestVerifiedIsWhatRuns(t *testing.T) {
 	if got := v.Program().Insns[1].Constant; got != 7 {
 		t.Fatalf("Verified.Program() has r0 = %d, want the proven 7", got)
 	}
-	for _, engine := range []userspacevm.Engine{userspacevm.Interp{}, jit.Engine{}} {
-		t.Run(engine.Name(), func(t *testing.T) {
-			p, err := userspacevm.PrepareVerified(v, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer p.Close()
-			if n := p.Maps[0].Spec().MaxEntries; n != 1 {
-				t.Errorf("the map has %d entries, want the proven 1", n)
-			}
-			r, err := engine.Load(p)
-			if errors.Is(err, jit.ErrNotSupported) {
-				t.Skip(err)
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer r.Close()
-			if r0, err := r.Run(make([]byte, 8), nil); err != nil || r0 != 7 {
-				t.Fatalf("run = %d, %v; want 7", r0, err)
-			}
-		})
-	}
+	runOnBoth(t, v, 7, func(t *testing.T, p *userspacevm.Prepared) {
+		if n := p.Maps[0].Spec().MaxEntries; n != 1 {
+			t.Errorf("the map has %d entries, want the proven 1", n)
+		}
+	})
 	// A Verified that Verify did not make holds nothing to run.
 	if _, err := userspacevm.PrepareVerified(&verifier.Verified{}, nil); !errors.Is(err, userspacevm.ErrInvalid) {
 		t.Errorf("PrepareVerified of a zero Verified: %v, want ErrInvalid", err)
@@ -86,6 +68,14 @@ func TestDataSectionContents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	runOnBoth(t, v, 42, nil)
+}
+
+// runOnBoth prepares v and runs it once on the interpreter and on the JIT
+// over an 8-byte context, wanting R0 = want; check, when set, looks at the
+// prepared program first.
+func runOnBoth(t *testing.T, v *verifier.Verified, want uint64, check func(*testing.T, *userspacevm.Prepared)) {
+	t.Helper()
 	for _, engine := range []userspacevm.Engine{userspacevm.Interp{}, jit.Engine{}} {
 		t.Run(engine.Name(), func(t *testing.T) {
 			p, err := userspacevm.PrepareVerified(v, nil)
@@ -93,6 +83,9 @@ func TestDataSectionContents(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer p.Close()
+			if check != nil {
+				check(t, p)
+			}
 			r, err := engine.Load(p)
 			if errors.Is(err, jit.ErrNotSupported) {
 				t.Skip(err)
@@ -101,8 +94,8 @@ func TestDataSectionContents(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer r.Close()
-			if r0, err := r.Run(make([]byte, 8), nil); err != nil || r0 != 42 {
-				t.Fatalf("run = %d, %v; want the initial 42", r0, err)
+			if r0, err := r.Run(make([]byte, 8), nil); err != nil || r0 != want {
+				t.Fatalf("run = %d, %v; want %d", r0, err, want)
 			}
 		})
 	}

@@ -179,26 +179,10 @@ func (p *Prepared) bindMaps(opts *LoadOptions) error {
 				return fmt.Errorf("map %d: %w", i, withMapKinds(err))
 			}
 			p.Maps = append(p.Maps, m)
-			if err := initData(m, spec); err != nil {
-				p.Close()
-				return fmt.Errorf("map %d (%s): %w", i, spec.Name, err)
-			}
 		}
 	}
 	for _, m := range p.Maps {
 		p.HasHashMaps = p.HasHashMaps || m.NeedsGuard()
-	}
-	return nil
-}
-
-// initData writes a data section's initial contents (MapSpec.Data) into
-// entry 0 of its map: the values a C program's globals start with.
-func initData(m *maps.Map, spec *program.MapSpec) error {
-	if spec.Data == nil {
-		return nil
-	}
-	if err := m.Update(make([]byte, spec.KeySize), spec.Data, maps.UpdateAny); err != nil {
-		return fmt.Errorf("initial contents: %w", err)
 	}
 	return nil
 }

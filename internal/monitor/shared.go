@@ -34,11 +34,6 @@ func sharedMaps(progs []built) (byName map[string]*maps.Map, all []*maps.Map, er
 				return nil, nil, fmt.Errorf("map %s of %s: %w", spec.Name, b.prog.Name, err)
 			}
 			all = append(all, m)
-			if spec.Data != nil {
-				if err := m.Update(make([]byte, spec.KeySize), spec.Data, maps.UpdateAny); err != nil {
-					return nil, nil, fmt.Errorf("map %s of %s: initial contents: %w", spec.Name, b.prog.Name, err)
-				}
-			}
 			specs[spec.Name], byName[spec.Name] = spec, m
 		}
 	}

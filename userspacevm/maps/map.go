@@ -95,6 +95,13 @@ func New(spec *program.MapSpec, opts *Options) (*Map, error) {
 	}
 	m := newMap(&s, ops, &hdr, block, opts)
 	m.cleanup = runtime.AddCleanup(m, munmap, block)
+	// A data section's globals (spec.Data): entry 0 starts with them.
+	if s.Data != nil {
+		if err := m.Update(make([]byte, s.KeySize), s.Data, UpdateAny); err != nil {
+			m.Close()
+			return nil, fmt.Errorf("create map %q: initial contents: %w", s.Name, err)
+		}
+	}
 	return m, nil
 }
 
