@@ -12,6 +12,7 @@
  * one object serves them all. Build with scripts/build-samples.sh.
  */
 #include "bpf_defs.h"
+#include "tracepoint.h"
 
 /*
  * Only the type of the reason matters: CO-RE matches an enum field with an
@@ -19,13 +20,6 @@
  */
 enum skb_drop_reason {
 	SKB_DROP_REASON_NOT_SPECIFIED = 1,
-};
-
-struct trace_entry {
-	__u16 type;
-	__u8 flags;
-	__u8 preempt_count;
-	int pid;
 };
 
 /*

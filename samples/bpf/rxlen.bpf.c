@@ -9,13 +9,7 @@
  * scripts/build-samples.sh.
  */
 #include "bpf_defs.h"
-
-struct trace_entry {
-	__u16 type;
-	__u8 flags;
-	__u8 preempt_count;
-	int pid;
-};
+#include "tracepoint.h"
 
 /* The class of net_dev_queue, net_dev_xmit's siblings and netif_receive_skb. */
 struct trace_event_raw_net_dev_template {

@@ -10,13 +10,7 @@
  * with scripts/build-samples.sh.
  */
 #include "bpf_defs.h"
-
-struct trace_entry {
-	__u16 type;
-	__u8 flags;
-	__u8 preempt_count;
-	int pid;
-};
+#include "tracepoint.h"
 
 struct trace_event_raw_kfree_skb {
 	struct trace_entry ent;
