@@ -48,7 +48,7 @@ type monitorFlags struct {
 	wait      string
 	program   string
 	section   string
-	tp        string
+	tps       []string
 	mapName   string
 }
 
@@ -65,7 +65,7 @@ func parseMonitorFlags(args []string, stderr io.Writer) (*monitorFlags, error) {
 	fs.BoolVar(&f.noSymbols, "no-symbols", false, "print raw addresses instead of symbol+0xoff [module]")
 	fs.StringVar(&f.program, "program", "", "run this BPF object's tracepoint program (clang -O2 -g -target bpf) instead of the drop counter, and report its map")
 	fs.StringVar(&f.section, "section", "", "with --program: the ELF section of the program, when the object has several")
-	fs.StringVar(&f.tp, "tracepoint", "", "with --program: attach to GROUP:NAME (default: the tracepoint the program's section names)")
+	fs.StringArrayVar(&f.tps, "tracepoint", nil, "with --program: attach the program to GROUP:NAME instead of the tracepoint its section names; repeat it to attach the one program to several")
 	fs.StringVar(&f.mapName, "map", "", "with --program: the map to report (default: the program's only hash or array map)")
 	ringSize := fs.String("ring-size", "512KiB", "size of each CPU's perf ring (a power of two: 256KiB, 4MiB); larger rings lose fewer records in a burst")
 	fs.StringVar(&f.readers, "readers", monitor.ReadersOne, "how rings are read: one (one goroutine over every CPU's ring) or per-cpu")
@@ -112,7 +112,7 @@ func parseMonitorFlags(args []string, stderr io.Writer) (*monitorFlags, error) {
 	if f.readers != monitor.ReadersOne && f.readers != monitor.ReadersPerCPU {
 		return nil, fmt.Errorf("--readers %q: want %s or %s", f.readers, monitor.ReadersOne, monitor.ReadersPerCPU)
 	}
-	if f.program == "" && (f.section != "" || f.tp != "" || f.mapName != "") {
+	if f.program == "" && (f.section != "" || len(f.tps) > 0 || f.mapName != "") {
 		return nil, errors.New("--section, --tracepoint and --map go with --program FILE.o")
 	}
 	if f.program != "" && f.by != "" {
@@ -168,7 +168,7 @@ func monitorLoop(f *monitorFlags, stdout, stderr io.Writer) error {
 	var countedMap *program.MapSpec
 	if f.program != "" {
 		var err error
-		if cfg.Counter, countedMap, err = monitor.ObjectCounter(f.program, f.section, f.tp, f.mapName); err != nil {
+		if cfg.Counter, countedMap, err = monitor.ObjectCounter(f.program, f.section, f.tps, f.mapName); err != nil {
 			return err
 		}
 	}

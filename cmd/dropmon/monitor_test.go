@@ -51,7 +51,11 @@ func TestParseMonitorFlags(t *testing.T) {
 		{name: "bad readers", args: []string{"--readers", "many"}, wantErr: "want one or per-cpu"},
 		{name: "bad wait", args: []string{"--wait", "spin"}, wantErr: "want netpoll or syscall"},
 		{name: "program", args: []string{"--program", "x.o", "--section", "tracepoint/a/b", "--tracepoint", "a:b", "--map", "m"},
-			check: func(f *monitorFlags) bool { return f.program == "x.o" && f.tp == "a:b" && f.mapName == "m" }},
+			check: func(f *monitorFlags) bool {
+				return f.program == "x.o" && slices.Equal(f.tps, []string{"a:b"}) && f.mapName == "m"
+			}},
+		{name: "two tracepoints", args: []string{"--program", "x.o", "--tracepoint", "skb:kfree_skb", "--tracepoint", "skb:consume_skb"},
+			check: func(f *monitorFlags) bool { return slices.Equal(f.tps, []string{"skb:kfree_skb", "skb:consume_skb"}) }},
 		{name: "map without program", args: []string{"--map", "m"}, wantErr: "go with --program"},
 		{name: "by with program", args: []string{"--program", "x.o", "--by", "reason"}, wantErr: "every key is its own row"},
 		{name: "unknown flag", args: []string{"--colour"}, wantErr: "unknown flag"},

@@ -3,7 +3,10 @@ package monitor
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strings"
+
+	"github.com/cilium/ebpf/asm"
 
 	"github.com/dropmon/dropmon/dropcount"
 	"github.com/dropmon/dropmon/internal/report"
@@ -52,7 +55,10 @@ type built struct {
 // when not 0, goes into each program as a filter (for the kernel engine).
 func (c *Counter) buildAll(maxEntries uint32, pid uint32) ([]built, error) {
 	var out []built
-	names := map[string]bool{}
+	// A program may run on several tracepoints (the kernel engine loads it
+	// once and links it to each), but a program of one name is one program.
+	progs := map[string]*program.Program{}
+	attached := map[string]bool{}
 	for _, a := range c.attachments() {
 		format, err := tracepoint.ReadFormat(a.Group, a.Name)
 		if err != nil {
@@ -62,13 +68,18 @@ func (c *Counter) buildAll(maxEntries uint32, pid uint32) ([]built, error) {
 		if err != nil {
 			return nil, err
 		}
-		if names[prog.Name] {
-			return nil, fmt.Errorf("two programs are called %s", prog.Name)
+		where := prog.Name + " on " + a.Group + ":" + a.Name
+		if attached[where] {
+			return nil, fmt.Errorf("program %s is attached to %s:%s twice", prog.Name, a.Group, a.Name)
 		}
-		names[prog.Name] = true
+		attached[where] = true
 		if pid != 0 {
 			prog.Insns = pidFilter(prog.Insns, pid)
 		}
+		if prev := progs[prog.Name]; prev != nil && !sameInsns(prev.Insns, prog.Insns) {
+			return nil, fmt.Errorf("two programs are called %s", prog.Name)
+		}
+		progs[prog.Name] = prog
 		out = append(out, built{Attachment: a, format: format, prog: prog})
 	}
 	return out, nil
@@ -100,4 +111,13 @@ func (c *Counter) Tracepoint() string {
 		names = append(names, a.Group+":"+a.Name)
 	}
 	return strings.Join(names, ", ")
+}
+
+// sameInsns reports whether a and b are the same instructions, map
+// references included.
+func sameInsns(a, b asm.Instructions) bool {
+	return slices.EqualFunc(a, b, func(x, y asm.Instruction) bool {
+		return x.OpCode == y.OpCode && x.Dst == y.Dst && x.Src == y.Src && x.Offset == y.Offset &&
+			x.Constant == y.Constant && x.Reference() == y.Reference()
+	})
 }

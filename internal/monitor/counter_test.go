@@ -1,6 +1,7 @@
 package monitor_test
 
 import (
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -18,44 +19,61 @@ import (
 // lengthCounter counts net:netif_receive_skb records per packet length,
 // in a map laid out like the drop counter's (the length as the location),
 // so that DropCounter's Decode reads it.
-var lengthCounter = &monitor.Counter{
-	Group: "net",
-	Name:  "netif_receive_skb",
-	Map:   "len_counts",
-	Build: func(format *tracepoint.Format, maxEntries uint32) (*program.Program, error) {
-		length, err := format.Field("len")
-		if err != nil {
-			return nil, err
+var lengthCounter = newLengthCounter(ebpf.Hash)
+
+// newLengthCounter is lengthCounter counting into a map of type typ; a
+// per-CPU map's values (one a CPU, end to end) are summed.
+func newLengthCounter(typ ebpf.MapType) *monitor.Counter {
+	c := &monitor.Counter{
+		Group: "net",
+		Name:  "netif_receive_skb",
+		Map:   "len_counts",
+		Build: func(format *tracepoint.Format, maxEntries uint32) (*program.Program, error) {
+			length, err := format.Field("len")
+			if err != nil {
+				return nil, err
+			}
+			insns := asm.Instructions{
+				asm.LoadMem(asm.R2, asm.R1, int16(length.Offset), asm.Word),
+				asm.StoreMem(asm.RFP, -16, asm.R2, asm.DWord),
+				asm.Mov.Imm(asm.R3, 0),
+				asm.StoreMem(asm.RFP, -8, asm.R3, asm.DWord),
+				asm.LoadMapPtr(asm.R1, 0).WithReference("len_counts"),
+				asm.Mov.Reg(asm.R2, asm.RFP),
+				asm.Add.Imm(asm.R2, -16),
+				asm.FnMapLookupElem.Call(),
+				asm.JNE.Imm(asm.R0, 0, "add"),
+				asm.Mov.Imm(asm.R3, 1),
+				asm.StoreMem(asm.RFP, -24, asm.R3, asm.DWord),
+				asm.LoadMapPtr(asm.R1, 0).WithReference("len_counts"),
+				asm.Mov.Reg(asm.R2, asm.RFP),
+				asm.Add.Imm(asm.R2, -16),
+				asm.Mov.Reg(asm.R3, asm.RFP),
+				asm.Add.Imm(asm.R3, -24),
+				asm.Mov.Imm(asm.R4, int32(ebpf.UpdateAny)),
+				asm.FnMapUpdateElem.Call(),
+				asm.Ja.Label("out"),
+				asm.Mov.Imm(asm.R1, 1).WithSymbol("add"),
+				asm.StoreXAdd(asm.R0, asm.R1, asm.DWord),
+				asm.Mov.Imm(asm.R0, 0).WithSymbol("out"),
+				asm.Return(),
+			}
+			return &program.Program{Name: "count_lengths", Type: program.Tracepoint, Insns: insns, License: "GPL",
+				Maps: []*program.MapSpec{{Name: "len_counts", Type: typ, KeySize: 16, ValueSize: 8, MaxEntries: maxEntries}}}, nil
+		},
+	}
+	c.Decode = func(key, value []byte) (report.Key, uint64, error) {
+		if len(value) == 0 || len(value)%8 != 0 {
+			return report.Key{}, 0, fmt.Errorf("value of %d bytes", len(value))
 		}
-		insns := asm.Instructions{
-			asm.LoadMem(asm.R2, asm.R1, int16(length.Offset), asm.Word),
-			asm.StoreMem(asm.RFP, -16, asm.R2, asm.DWord),
-			asm.Mov.Imm(asm.R3, 0),
-			asm.StoreMem(asm.RFP, -8, asm.R3, asm.DWord),
-			asm.LoadMapPtr(asm.R1, 0).WithReference("len_counts"),
-			asm.Mov.Reg(asm.R2, asm.RFP),
-			asm.Add.Imm(asm.R2, -16),
-			asm.FnMapLookupElem.Call(),
-			asm.JNE.Imm(asm.R0, 0, "add"),
-			asm.Mov.Imm(asm.R3, 1),
-			asm.StoreMem(asm.RFP, -24, asm.R3, asm.DWord),
-			asm.LoadMapPtr(asm.R1, 0).WithReference("len_counts"),
-			asm.Mov.Reg(asm.R2, asm.RFP),
-			asm.Add.Imm(asm.R2, -16),
-			asm.Mov.Reg(asm.R3, asm.RFP),
-			asm.Add.Imm(asm.R3, -24),
-			asm.Mov.Imm(asm.R4, int32(ebpf.UpdateAny)),
-			asm.FnMapUpdateElem.Call(),
-			asm.Ja.Label("out"),
-			asm.Mov.Imm(asm.R1, 1).WithSymbol("add"),
-			asm.StoreXAdd(asm.R0, asm.R1, asm.DWord),
-			asm.Mov.Imm(asm.R0, 0).WithSymbol("out"),
-			asm.Return(),
+		var sum uint64
+		for i := 0; i < len(value); i += 8 {
+			sum += binary.NativeEndian.Uint64(value[i:])
 		}
-		return &program.Program{Name: "count_lengths", Type: program.Tracepoint, Insns: insns, License: "GPL",
-			Maps: []*program.MapSpec{{Name: "len_counts", Type: ebpf.Hash, KeySize: 16, ValueSize: 8, MaxEntries: maxEntries}}}, nil
-	},
-	Decode: monitor.DropCounter.Decode,
+		k, _, err := monitor.DropCounter.Decode(key, value[:8])
+		return k, sum, err
+	}
+	return c
 }
 
 // TestCounterOtherTracepoint runs another program on another tracepoint
@@ -67,16 +85,19 @@ func TestCounterOtherTracepoint(t *testing.T) {
 	// the length netif_receive_skb sees on lo once the Ethernet header is
 	// pulled.
 	const wantLen = 20 + 8 + 21
-	for _, engine := range monitor.Engines {
-		t.Run(engine, func(t *testing.T) {
-			m, counts := countDrops(t, monitor.Config{Engine: engine, Counter: lengthCounter}, n)
-			if m.Tracepoint() != "net:netif_receive_skb" {
-				t.Errorf("Tracepoint() = %s", m.Tracepoint())
-			}
-			if got := counts[report.Key{Location: wantLen}]; got != n {
-				t.Errorf("counted %d packets of %d bytes, want %d: %s", got, wantLen, n, fmt.Sprint(counts))
-			}
-		})
+	for _, typ := range []ebpf.MapType{ebpf.Hash, ebpf.PerCPUHash} {
+		counter := newLengthCounter(typ)
+		for _, engine := range monitor.Engines {
+			t.Run(fmt.Sprintf("%s/%v", engine, typ), func(t *testing.T) {
+				m, counts := countDrops(t, monitor.Config{Engine: engine, Counter: counter}, n)
+				if m.Tracepoint() != "net:netif_receive_skb" {
+					t.Errorf("Tracepoint() = %s", m.Tracepoint())
+				}
+				if got := counts[report.Key{Location: wantLen}]; got != n {
+					t.Errorf("counted %d packets of %d bytes, want %d: %s", got, wantLen, n, fmt.Sprint(counts))
+				}
+			})
+		}
 	}
 }
 

@@ -24,6 +24,10 @@ type kernelCounter struct {
 	links  []link.Link
 	ids    []ebpf.ProgramID
 	batch  bool // the kernel has BPF_MAP_LOOKUP_BATCH for this map
+	// cpus is how many values each key has: the possible CPUs for a
+	// per-CPU map, else 1. Per-CPU values are handed on end to end, as the
+	// user-space maps hand them.
+	cpus int
 }
 
 // loadKernel loads the programs (which dropmon's verifier accepted) and
@@ -47,14 +51,22 @@ func loadKernel(progs []built, countsMap string) (_ *kernelCounter, err error) {
 	if k.counts == nil {
 		return nil, fmt.Errorf("kernel engine: the programs have no map %s", countsMap)
 	}
+	k.cpus = 1
 	switch k.counts.Type() {
 	case ebpf.PerCPUHash, ebpf.PerCPUArray, ebpf.LRUCPUHash:
-		return nil, fmt.Errorf("kernel engine: map %s is per CPU, which the kernel engine does not read yet (use --engine jit)", countsMap)
+		if k.counts.ValueSize()%8 != 0 {
+			// The kernel pads each CPU's value to 8 bytes; the user-space
+			// maps do not, so such values would read differently.
+			return nil, fmt.Errorf("kernel engine: per-CPU map %s has %d-byte values, not a multiple of 8", countsMap, k.counts.ValueSize())
+		}
+		if k.cpus, err = ebpf.PossibleCPU(); err != nil {
+			return nil, fmt.Errorf("kernel engine: %w", err)
+		}
 	}
 	for _, b := range progs {
 		prog := coll.Programs[b.prog.Name]
 		if info, err := prog.Info(); err == nil {
-			if id, ok := info.ID(); ok {
+			if id, ok := info.ID(); ok && !slices.Contains(k.ids, id) {
 				k.ids = append(k.ids, id)
 			}
 		}
@@ -85,21 +97,40 @@ func kernelLoadError(name string, err error) error {
 }
 
 // forEach calls fn with each key and value of the counts map, in batches
-// where the kernel has batch lookups (Linux 5.6+), else one by one.
+// where the kernel has batch lookups (Linux 5.6+), else one by one. A
+// per-CPU map's value is every possible CPU's value end to end.
 func (k *kernelCounter) forEach(fn func(key, value []byte) error) error {
-	info := k.counts
-	keySize, valueSize := int(info.KeySize()), int(info.ValueSize())
+	keySize, valueSize := int(k.counts.KeySize()), int(k.counts.ValueSize())
+	flat := make([]byte, valueSize*k.cpus)
+	// values holds the values of n keys as k.cpus arrays each; join
+	// gives key i's as one slice.
+	join := func(values reflect.Value, i int) []byte {
+		if k.cpus == 1 {
+			return values.Index(i).Bytes()
+		}
+		for c := range k.cpus {
+			copy(flat[c*valueSize:], values.Index(i*k.cpus+c).Bytes())
+		}
+		return flat
+	}
 	if k.batch {
-		err := k.forEachBatch(keySize, valueSize, fn)
+		err := k.forEachBatch(keySize, valueSize, join, fn)
 		if !errors.Is(err, ebpf.ErrNotSupported) {
 			return err
 		}
 		k.batch = false
 	}
-	key, value := make([]byte, keySize), make([]byte, valueSize)
+	key := make([]byte, keySize)
+	// One key's values: k.cpus arrays, which the iterator fills as a
+	// per-CPU slice, or through a pointer to the one array.
+	values := byteArrays(valueSize, k.cpus)
+	out := values.Interface()
+	if k.cpus == 1 {
+		out = values.Index(0).Addr().Interface()
+	}
 	it := k.counts.Iterate()
-	for it.Next(&key, &value) {
-		if err := fn(key, value); err != nil {
+	for it.Next(&key, out) {
+		if err := fn(key, join(values, 0)); err != nil {
 			return err
 		}
 	}
@@ -109,16 +140,16 @@ func (k *kernelCounter) forEach(fn func(key, value []byte) error) error {
 // batchEntries is how many entries one batch lookup asks for.
 const batchEntries = 256
 
-func (k *kernelCounter) forEachBatch(keySize, valueSize int, fn func(key, value []byte) error) error {
+func (k *kernelCounter) forEachBatch(keySize, valueSize int, join func(reflect.Value, int) []byte, fn func(key, value []byte) error) error {
 	// Batch lookups count elements, so keys and values are slices of
-	// byte arrays of the map's sizes.
+	// byte arrays of the map's sizes (k.cpus values a key).
 	keys := byteArrays(keySize, batchEntries)
-	values := byteArrays(valueSize, batchEntries)
+	values := byteArrays(valueSize, batchEntries*k.cpus)
 	var cursor ebpf.MapBatchCursor
 	for {
 		n, err := k.counts.BatchLookup(&cursor, keys.Interface(), values.Interface(), nil)
 		for i := range n {
-			if err := fn(keys.Index(i).Bytes(), values.Index(i).Bytes()); err != nil {
+			if err := fn(keys.Index(i).Bytes(), join(values, i)); err != nil {
 				return err
 			}
 		}

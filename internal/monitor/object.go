@@ -18,19 +18,23 @@ import (
 // object (clang -O2 -g -target bpf), their CO-RE relocations applied against
 // the running kernel's BTF: every program of the object, or those in
 // section, each attached to the tracepoint its section names
-// (tracepoint/GROUP/NAME or tp/GROUP/NAME), or to tp ("GROUP:NAME") when
-// there is one program. The programs share the object's maps by name. The
+// (tracepoint/GROUP/NAME or tp/GROUP/NAME), or to every tracepoint of tps
+// ("GROUP:NAME") when it is not empty: one program on several events, as
+// the seed draws it. The programs share the object's maps by name. The
 // map read is mapName, else the only hash or array map. It returns the
 // map's spec too, whose KeyType names the key's fields for the report. Keys
 // are kept whole (report.Key.Raw); values are summed as u64s, so a per-CPU
 // map's values count together.
-func ObjectCounter(path, section, tp, mapName string) (*Counter, *program.MapSpec, error) {
+func ObjectCounter(path, section string, tps []string, mapName string) (*Counter, *program.MapSpec, error) {
 	names, err := objectPrograms(path, section)
 	if err != nil {
 		return nil, nil, err
 	}
-	if tp != "" && len(names) > 1 {
+	if len(tps) > 0 && len(names) > 1 {
 		return nil, nil, fmt.Errorf("%s: --tracepoint attaches one program, and the object has %d (%s): pick one with --section", path, len(names), strings.Join(names, ", "))
+	}
+	if len(tps) == 0 {
+		tps = []string{""} // each program's own, from its section
 	}
 	var atts []Attachment
 	union := &program.Program{Name: strings.Join(names, ", ")}
@@ -43,12 +47,14 @@ func ObjectCounter(path, section, tp, mapName string) (*Counter, *program.MapSpe
 		if prog.Type != program.Tracepoint {
 			return nil, nil, fmt.Errorf("%s: program %s is of type %s; dropmon attaches tracepoint programs (SEC(\"tracepoint/GROUP/NAME\"))", path, prog.Name, prog.Type)
 		}
-		group, tpName, err := attachPoint(prog, tp)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", path, err)
+		for _, tp := range tps {
+			group, tpName, err := attachPoint(prog, tp)
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", path, err)
+			}
+			atts = append(atts, Attachment{Group: group, Name: tpName,
+				Build: func(*tracepoint.Format, uint32) (*program.Program, error) { return prog.Clone(), nil }})
 		}
-		atts = append(atts, Attachment{Group: group, Name: tpName,
-			Build: func(*tracepoint.Format, uint32) (*program.Program, error) { return prog.Clone(), nil }})
 		for _, m := range prog.Maps {
 			if !seen[m.Name] {
 				seen[m.Name] = true

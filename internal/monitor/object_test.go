@@ -80,7 +80,7 @@ func TestObjectCounter(t *testing.T) {
 	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
 		t.Skipf("no kernel BTF to relocate the object against: %v", err)
 	}
-	c, spec, err := ObjectCounter(filepath.Join("..", "..", "samples", "bpf", "rxlen.bpf.o"), "", "", "")
+	c, spec, err := ObjectCounter(filepath.Join("..", "..", "samples", "bpf", "rxlen.bpf.o"), "", nil, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestObjectCounter(t *testing.T) {
 	if err != nil || key.Raw != "1\x00\x00\x00\x00\x00\x00\x00" || n != 7 {
 		t.Errorf("Decode = %q, %d, %v; want the raw key and 3+4 (per-CPU values summed)", key.Raw, n, err)
 	}
-	if _, _, err := ObjectCounter("no-such.o", "", "", ""); err == nil || !strings.Contains(err.Error(), "no-such.o") {
+	if _, _, err := ObjectCounter("no-such.o", "", nil, ""); err == nil || !strings.Contains(err.Error(), "no-such.o") {
 		t.Errorf("missing object: %v", err)
 	}
 }
