@@ -5,8 +5,11 @@
 // interpreter, the verifier and the JIT all read. It also holds the table of
 // helper prototypes, keyed by the kernel's helper numbers. FromELF loads
 // programs from BPF objects and applies their CO-RE relocations against a
-// kernel's BTF (core.go). It imports nothing of dropmon's, so that every
-// engine and loader can import it.
+// kernel's BTF (core.go). FromELF and FromJSONFile read at most MaxELFSize
+// and MaxJSONSize bytes, so that a device or a huge file cannot make them
+// read without end. It imports nothing of dropmon's but internal/bounded (a
+// leaf that reads within a limit), so that every engine and loader can
+// import it.
 package program
 
 // Design notes.

@@ -13,10 +13,10 @@ import (
 // of the requested name or section.
 var ErrNotFound = errors.New("not found")
 
-// FromELF reads one program of a BPF ELF object with cilium/ebpf's
-// LoadCollectionSpec. name picks the program by its function name and
-// section by its ELF section; either may be empty, and with both empty the
-// object must hold exactly one program. CO-RE relocations, if the program
+// FromELF reads one program of a BPF ELF object with cilium/ebpf's ELF
+// reader (see ReadELF: at most MaxELFSize bytes are read). name picks the
+// program by its function name and section by its ELF section; either may
+// be empty, and with both empty the object must hold exactly one program. CO-RE relocations, if the program
 // has any, are applied against the running kernel's BTF: FromELFWithOptions
 // names another target.
 //
@@ -39,10 +39,15 @@ func FromELF(path, section, name string) (*Program, error) {
 // is an error naming it, unless a guard (bpf_core_field_exists) keeps every
 // path away from it; such dead accesses become no-ops.
 func FromELFWithOptions(path, section, name string, opts *ELFOptions) (*Program, error) {
-	cs, err := ebpf.LoadCollectionSpec(path)
+	cs, err := ReadELF(path)
 	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", path, err)
+		return nil, err
 	}
+	return fromCollection(path, cs, section, name, opts)
+}
+
+// fromCollection is FromELFWithOptions on an object already read.
+func fromCollection(path string, cs *ebpf.CollectionSpec, section, name string, opts *ELFOptions) (*Program, error) {
 	ps, err := pickProgram(cs, section, name)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)

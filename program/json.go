@@ -1,12 +1,14 @@
 package program
 
 import (
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strings"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
 )
 
 // JSONSchema is the schema string of the verifier corpus's JSON program
@@ -27,17 +29,33 @@ type JSONCase struct {
 }
 
 type jsonProgram struct {
-	Schema      string    `json:"schema"`
-	ID          string    `json:"id"`
-	Name        string    `json:"name"`
-	Category    string    `json:"category"`
-	ProgType    string    `json:"prog_type"`
-	Privileged  *bool     `json:"privileged"`
-	Expected    string    `json:"expected"`
-	Maps        []jsonMap `json:"maps"`
-	InsnSlots   *int      `json:"insn_slots"`
-	BytecodeHex string    `json:"bytecode_hex"`
-	License     string    `json:"license"`
+	Schema      string     `json:"schema"`
+	ID          string     `json:"id"`
+	Name        string     `json:"name"`
+	Category    string     `json:"category"`
+	ProgType    string     `json:"prog_type"`
+	Privileged  *bool      `json:"privileged"`
+	Expected    string     `json:"expected"`
+	Maps        []jsonMap  `json:"maps"`
+	InsnSlots   *int       `json:"insn_slots"`
+	Insns       []jsonInsn `json:"insns"`
+	BytecodeHex string     `json:"bytecode_hex"`
+	License     string     `json:"license"`
+}
+
+// jsonInsn is one 8-byte slot as the description spells it out, beside
+// bytecode_hex. The fields are wide so that a value out of range is reported
+// as a disagreement, not as a JSON type error.
+type jsonInsn struct {
+	Code int64 `json:"code"`
+	Dst  int64 `json:"dst"`
+	Src  int64 `json:"src"`
+	Off  int64 `json:"off"`
+	Imm  int64 `json:"imm"`
+}
+
+func (in jsonInsn) String() string {
+	return fmt.Sprintf("{code %#02x dst %d src %d off %d imm %d}", in.Code, in.Dst, in.Src, in.Off, in.Imm)
 }
 
 type jsonMap struct {
@@ -53,14 +71,15 @@ type jsonMap struct {
 
 // FromJSON reads a dropmon-verifier-case/1 program description: the program
 // type, the maps (by kernel type name or BPF_MAP_TYPE number) and the
-// bytecode. A map load's immediate stays the index into Maps that the
-// description gives it, which MapIndex resolves. Errors are about the input
-// (wrong schema, bad hex, a map index out of range) and match ErrInvalid or
-// ErrNotSupported; whether the program is safe is the verifier's business.
-// The exception is bytecode the decoder cannot represent (a helper number
-// past 1<<28, an lddw cut short): its error is an *InsnError naming the
-// slot, since the kernel would refuse that program, and callers may report
-// it as a rejection.
+// bytecode. When the description also spells the program out slot by slot
+// ("insns"), every slot must agree with bytecode_hex. A map load's
+// immediate stays the index into Maps that the description gives it, which
+// MapIndex resolves. Errors are about the input (wrong schema, bad hex, a
+// map index out of range) and match ErrInvalid or ErrNotSupported; whether
+// the program is safe is the verifier's business. The exception is bytecode
+// the decoder cannot represent (a helper number past 1<<28, an lddw cut
+// short): its error is an *InsnError naming the slot, since the kernel
+// would refuse that program, and callers may report it as a rejection.
 func FromJSON(data []byte) (*Program, *JSONCase, error) {
 	var jp jsonProgram
 	if err := json.Unmarshal(data, &jp); err != nil {
@@ -102,6 +121,11 @@ func FromJSON(data []byte) (*Program, *JSONCase, error) {
 		return nil, nil, invalidf("json program description %s: insn_slots is %d but bytecode_hex has %d bytes",
 			c.ID, *jp.InsnSlots, len(code))
 	}
+	if jp.Insns != nil {
+		if err := checkInsns(jp.Insns, code); err != nil {
+			return nil, nil, fmt.Errorf("json program description %s: %w", c.ID, err)
+		}
+	}
 	if p.Insns, err = FromBytes(code); err != nil {
 		return nil, nil, fmt.Errorf("json program description %s: %w", c.ID, err)
 	}
@@ -110,6 +134,44 @@ func FromJSON(data []byte) (*Program, *JSONCase, error) {
 		return nil, nil, invalidf("json program description %s: %v", c.ID, err)
 	}
 	return p, &c, nil
+}
+
+// FromJSONFile reads a JSON program description from path (at most
+// MaxJSONSize bytes) with FromJSON. Errors name path.
+func FromJSONFile(path string) (*Program, *JSONCase, error) {
+	data, err := readLimited(path, MaxJSONSize, "JSON")
+	if err != nil {
+		return nil, nil, err
+	}
+	p, c, err := FromJSON(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return p, c, nil
+}
+
+// checkInsns checks that the description's insns, when it has them, say
+// what bytecode_hex says, slot for slot: two spellings of one program that
+// disagree leave it unknown which one was meant.
+func checkInsns(insns []jsonInsn, code []byte) error {
+	slots := len(code) / asm.InstructionSize
+	if len(insns) != slots || len(code)%asm.InstructionSize != 0 {
+		return invalidf("insns has %d entries but bytecode_hex has %d bytes (%d slots)", len(insns), len(code), slots)
+	}
+	for i, want := range insns {
+		b := code[i*asm.InstructionSize:]
+		got := jsonInsn{
+			Code: int64(b[0]),
+			Dst:  int64(b[1] & 0x0f),
+			Src:  int64(b[1] >> 4),
+			Off:  int64(int16(binary.LittleEndian.Uint16(b[2:4]))),
+			Imm:  int64(int32(binary.LittleEndian.Uint32(b[4:8]))),
+		}
+		if got != want {
+			return invalidf("insns[%d] is %v but slot %d of bytecode_hex is %v", i, want, i, got)
+		}
+	}
+	return nil
 }
 
 // spec turns a JSON map into a MapSpec. The type number wins over the name

@@ -125,6 +125,9 @@ func FuzzFromJSON(f *testing.F) {
 		"maps": [{"type": "array_of_maps", "key_size": 4, "value_size": 4, "max_entries": 1,
 		"inner_map": {"type_id": 2, "key_size": 4, "value_size": 8, "max_entries": 1}}],
 		"bytecode_hex": "18110000000000000000000000000000b7000000000000009500000000000000"}`))
+	f.Add([]byte(`{"schema": "dropmon-verifier-case/1", "prog_type": "socket_filter", "maps": [],
+		"insns": [{"code": 183, "dst": 0, "src": 0, "off": 0, "imm": -1}, {"code": 149}],
+		"bytecode_hex": "b7000000ffffffff9500000000000000"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, c, err := FromJSON(data)
 		if err != nil {

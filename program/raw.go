@@ -41,25 +41,44 @@ func FromBytes(raw []byte) (asm.Instructions, error) {
 }
 
 func checkRaw(raw []byte) error {
+	if err := checkLDDW(raw); err != nil {
+		return err
+	}
 	n := len(raw) / asm.InstructionSize
 	for pc := 0; pc < n; pc++ {
 		slot := raw[pc*asm.InstructionSize:]
 		switch slot[0] {
 		case opLDDW:
-			if pc+1 >= n {
-				return insnErr(pc, invalidf("lddw at the end of the program has no second slot"))
-			}
-			next := raw[(pc+1)*asm.InstructionSize:]
-			if binary.LittleEndian.Uint32(next[0:4]) != 0 {
-				return insnErr(pc+1, invalidf("non-zero opcode, registers or offset in the second slot of lddw"))
-			}
-			pc++
+			pc++ // checkLDDW saw the second slot
 		case opCall:
 			imm := binary.LittleEndian.Uint32(slot[4:8])
 			if slot[1] == 0 && imm >= maxHelpr {
 				return insnErr(pc, invalidf("invalid helper %d", int32(imm)))
 			}
 		}
+	}
+	return nil
+}
+
+// checkLDDW finds an lddw whose second slot is missing or has anything but
+// the immediate set. The kernel refuses it with EINVAL and "invalid
+// bpf_ld_imm64 insn" in the pass of kernel/bpf/verifier.c that resolves
+// ldimm64 map references, before the verifier proper; the error is located
+// here at the lddw's first slot, where the kernel's loop finds it.
+func checkLDDW(raw []byte) error {
+	n := len(raw) / asm.InstructionSize
+	for pc := 0; pc < n; pc++ {
+		if raw[pc*asm.InstructionSize] != opLDDW {
+			continue
+		}
+		if pc+1 >= n {
+			return insnErr(pc, invalidf("invalid bpf_ld_imm64 insn: the program ends before its second slot"))
+		}
+		next := raw[(pc+1)*asm.InstructionSize:]
+		if binary.LittleEndian.Uint32(next[0:4]) != 0 {
+			return insnErr(pc, invalidf("invalid bpf_ld_imm64 insn: its second slot has a non-zero opcode, register or offset"))
+		}
+		pc++
 	}
 	return nil
 }

@@ -58,15 +58,17 @@ func runDisasm(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return verifyBadInput
 	}
-	prog, opts, err := loadForVerify(fs.Arg(0), &f.verifyFlags)
-	var insnErr *program.InsnError
 	switch {
-	case errors.As(err, &insnErr):
-		fmt.Fprintf(stderr, "dropmon disasm: %s: rejected: %s\n", fs.Arg(0), oneLine(insnErr.Error()))
-		return verifyRejected
-	case err != nil:
-		fmt.Fprintf(stderr, "dropmon disasm: %s\n", oneLine(err.Error()))
+	case f.intel && !f.jit:
+		fmt.Fprintln(stderr, "dropmon disasm: --intel goes with --jit (without it there is no x86-64 code to print)")
 		return verifyBadInput
+	case f.unprivileged && !f.jit:
+		fmt.Fprintln(stderr, "dropmon disasm: --unprivileged goes with --jit (without it nothing is verified)")
+		return verifyBadInput
+	}
+	prog, opts, err := loadForVerify(fs.Arg(0), &f.verifyFlags)
+	if err != nil {
+		return loadFailed("disasm", fs.Arg(0), err, stderr)
 	}
 	if !f.jit {
 		fmt.Fprintf(stdout, "%s (%s):\n%v", prog.Name, prog.Type, prog.Insns)

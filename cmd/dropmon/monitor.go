@@ -87,7 +87,7 @@ func parseMonitorFlags(args []string, stderr io.Writer) (*monitorFlags, error) {
 		}
 	}
 	if err := fs.Parse(args); err != nil {
-		return nil, err
+		return nil, durationFlagError(err)
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q (commands come first: dropmon exec ...)", fs.Arg(0))
@@ -127,7 +127,7 @@ func parseMonitorFlags(args []string, stderr io.Writer) (*monitorFlags, error) {
 		}
 	}
 	if err := monitor.CheckEngine(f.engine); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("--engine %s: want one of %s", f.engine, strings.Join(monitor.Engines, ", "))
 	}
 	return &f, nil
 }

@@ -38,7 +38,7 @@ func TestParseMonitorFlags(t *testing.T) {
 		{name: "not a duration", args: []string{"-i", "5"}, wantErr: "invalid argument"},
 		{name: "negative top", args: []string{"-n", "-1"}, wantErr: "must not be negative"},
 		{name: "bad by", args: []string{"--by", "cpu"}, wantErr: "want location, reason or location,reason"},
-		{name: "unknown engine", args: []string{"--engine", "fast"}, wantErr: `unknown engine "fast"`},
+		{name: "unknown engine", args: []string{"--engine", "fast"}, wantErr: "--engine fast: want one of jit, interp, kernel"},
 		{name: "stray argument", args: []string{"now"}, wantErr: "unexpected argument"},
 		{name: "default ring", args: nil, check: func(f *monitorFlags) bool { return f.ringSize == 512<<10 }},
 		{name: "ring size", args: []string{"--ring-size", "4MiB"}, check: func(f *monitorFlags) bool { return f.ringSize == 4<<20 }},

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
+	"strings"
 
 	flag "github.com/spf13/pflag"
 
@@ -65,18 +65,26 @@ func runVerify(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		return verifyBadInput
 	}
 	prog, opts, err := loadForVerify(fs.Arg(0), &f)
-	var insnErr *program.InsnError
-	switch {
-	case errors.As(err, &insnErr):
-		// The loader refused an instruction (a helper number no kernel
-		// has, a kfunc call): a verdict on the program, not bad input.
-		fmt.Fprintf(stderr, "dropmon verify: %s: rejected: %s\n", fs.Arg(0), oneLine(insnErr.Error()))
-		return verifyRejected
-	case err != nil:
-		fmt.Fprintf(stderr, "dropmon verify: %s\n", oneLine(err.Error()))
-		return verifyBadInput
+	if err != nil {
+		return loadFailed("verify", fs.Arg(0), err, stderr)
 	}
 	return verifyProgram(prog, opts, f.verbose, stdout, stderr)
+}
+
+// loadFailed reports why a program could not be loaded and returns the
+// exit status. An instruction the loader refused (a helper number no
+// kernel has, a kfunc call, a malformed lddw) is a verdict on the program,
+// as in the kernel; anything else means the input could not be read.
+func loadFailed(cmd, path string, err error, stderr io.Writer) int {
+	var insnErr *program.InsnError
+	if errors.As(err, &insnErr) {
+		// The path leads the line already.
+		msg := strings.TrimPrefix(err.Error(), path+": ")
+		fmt.Fprintf(stderr, "dropmon %s: %s: rejected: %s\n", cmd, path, oneLine(msg))
+		return verifyRejected
+	}
+	fmt.Fprintf(stderr, "dropmon %s: %s\n", cmd, oneLine(err.Error()))
+	return verifyBadInput
 }
 
 // loadForVerify reads the program and decides the verifier's options.
@@ -87,13 +95,9 @@ func loadForVerify(path string, f *verifyFlags) (*program.Program, *verifier.Opt
 		if f.section != "" || f.program != "" {
 			return nil, nil, fmt.Errorf("--section and --program are for ELF objects, not --json")
 		}
-		data, err := os.ReadFile(path)
+		p, c, err := program.FromJSONFile(path)
 		if err != nil {
 			return nil, nil, err
-		}
-		p, c, err := program.FromJSON(data)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", path, err)
 		}
 		prog = p
 		opts.Unprivileged = opts.Unprivileged || !c.Privileged

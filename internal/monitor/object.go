@@ -90,9 +90,9 @@ func ObjectCounter(path, section string, tps []string, mapName string) (*Counter
 // objectPrograms names the object's programs (those in section when it is
 // set), sorted.
 func objectPrograms(path, section string) ([]string, error) {
-	cs, err := ebpf.LoadCollectionSpec(path)
+	cs, err := program.ReadELF(path)
 	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", path, err)
+		return nil, err
 	}
 	var names []string
 	for name, ps := range cs.Programs {
