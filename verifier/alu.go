@@ -62,7 +62,7 @@ func (e *env) checkALU(pc int, in *program.Insn) error {
 	}
 	if op.IsSwap() || op == program.Neg64 || op == program.Neg32 {
 		if dst.typ != Scalar {
-			if e.opts.Unprivileged {
+			if !e.allowPtrLeaks() {
 				return e.reject(pc, "R%d pointer arithmetic prohibited", in.Dst)
 			}
 			dst.setUnknownScalar() // privileged: a pointer's bits as a number
@@ -125,7 +125,7 @@ func (e *env) checkMov(pc int, in *program.Insn) error {
 		return nil
 	case program.Mov32Reg:
 		if src.typ != Scalar {
-			if e.opts.Unprivileged {
+			if !e.allowPtrLeaks() {
 				return e.reject(pc, "R%d partial copy of pointer", in.Src)
 			}
 			dst.setBoundedScalar(4)
@@ -143,7 +143,7 @@ func (e *env) checkMov(pc int, in *program.Insn) error {
 		return nil
 	}
 	if src.typ != Scalar {
-		if e.opts.Unprivileged {
+		if !e.allowPtrLeaks() {
 			return e.reject(pc, "R%d sign-extension part of pointer", in.Src)
 		}
 		dst.setUnknownScalar()
@@ -215,6 +215,15 @@ func scalarALU(dst, src *regState, kind aluKind, is32 bool) {
 			a.sext(4)
 			b.sext(4)
 		}
+	}
+	if (kind == aluLsh || kind == aluRsh || kind == aluArsh) && b.umax >= uint64(width(is32)) {
+		// is_safe_to_compute_dst_reg_range: a shift count that may reach
+		// the width gives an unknown result, a constant one included
+		// (the engines mask it, as RFC 9669 says; the kernel's JITs
+		// need not). The kernel gives up before the 32-bit zero
+		// extension: all 64 bits are unknown.
+		dst.setUnknownScalar()
+		return
 	}
 	if a.isConst() && b.isConst() {
 		dst.setConstScalar(evalALU(kind, a.tn.v, b.tn.v, is32))

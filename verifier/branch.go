@@ -81,9 +81,9 @@ func (e *env) checkCondJump(pc int, in *program.Insn) (int, error) {
 	}
 	switch taken := branchTaken(&dst, &src, c, is32); taken {
 	case 1:
-		return in.Target(), nil
+		return in.Target(), e.pushSpeculative(pc, in, pc+1)
 	case 0:
-		return pc + 1, nil
+		return pc + 1, e.pushSpeculative(pc, in, in.Target())
 	}
 	other := e.cur.clone()
 	// The jump side gets c, the fall-through side its negation.

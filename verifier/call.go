@@ -3,6 +3,7 @@ package verifier
 import (
 	"strings"
 
+	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 	"github.com/dropmon/dropmon/program"
 )
@@ -15,6 +16,9 @@ import (
 type callMeta struct {
 	m       *program.MapSpec
 	memSize uint32
+	// constKey is the key of an array lookup when the stack holds it as
+	// a known constant, else -1 (const_map_key).
+	constKey int64
 }
 
 const (
@@ -36,13 +40,13 @@ func (e *env) checkHelperCall(pc int, in *program.Insn) error {
 	if !ok {
 		return e.reject(pc, "unknown func %s#%d", name, id)
 	}
-	if !proto.Allows(e.prog.Type) || (e.opts.Unprivileged && proto.Priv != program.PrivNone) {
+	if !proto.Allows(e.prog.Type) || !e.helperAllowed(proto.Priv) {
 		return e.reject(pc, "program of this type cannot use helper %s#%d", name, id)
 	}
 	if proto.GPLOnly && e.prog.License != "" && !gplCompatible(e.prog.License) {
 		return e.reject(pc, "cannot call GPL-restricted function from non-GPL compatible program")
 	}
-	var meta callMeta
+	meta := callMeta{constKey: -1}
 	for i, at := range proto.Args {
 		if at.Base() == program.ArgNone {
 			break
@@ -50,6 +54,10 @@ func (e *env) checkHelperCall(pc int, in *program.Insn) error {
 		if err := e.checkArg(pc, id, proto, i, &meta); err != nil {
 			return err
 		}
+	}
+	if m := meta.m; m != nil && m.Flags&fRdonlyProg != 0 && helperWritesMap(id) {
+		// record_func_map: the helpers that change a map's elements.
+		return e.reject(pc, "write into map forbidden")
 	}
 	if changesPacketData(id) {
 		e.cur.forEachReg(func(r *regState) {
@@ -82,6 +90,11 @@ func (e *env) setReturn(pc int, id asm.BuiltinFunc, proto *program.HelperProto, 
 		// turns it into the inner map (mark_ptr_or_null_reg).
 		*r0 = pointerReg(PtrToMapValueOrNull)
 		r0.m, r0.size = meta.m, meta.m.ValueSize
+		if id == asm.FnMapLookupElem && canElideNull(meta.m) && meta.constKey >= 0 && meta.constKey < int64(meta.m.MaxEntries) {
+			// A lookup of a constant key inside an array cannot fail.
+			r0.typ = PtrToMapValue
+			return nil
+		}
 		if proto.Ret == program.RetPtrToMapValue {
 			r0.typ = r0.typ.NotNull()
 		} else {
@@ -107,7 +120,7 @@ func (e *env) checkArg(pc int, id asm.BuiltinFunc, proto *program.HelperProto, i
 	}
 	switch at.Base() {
 	case program.ArgAnything:
-		if r.typ != Scalar && e.opts.Unprivileged {
+		if r.typ != Scalar && !e.allowPtrLeaks() {
 			return e.reject(pc, "R%d leaks addr into helper function", regno)
 		}
 	case program.ArgConstMapPtr:
@@ -139,6 +152,9 @@ func (e *env) checkArg(pc int, id asm.BuiltinFunc, proto *program.HelperProto, i
 		}
 		if !isMemPointer(r.typ) || r.typ == PtrToMem {
 			return e.reject(pc, "R%d type=%s expected=%s", regno, r.typ, mapKeyValueTypes)
+		}
+		if at.Base() == program.ArgPtrToMapKey && canElideNull(meta.m) {
+			meta.constKey = e.constMapKey(r, int(size))
 		}
 		return e.helperMem(pc, regno, int64(size), false)
 	case program.ArgPtrToMem, program.ArgPtrToUninitMem:
@@ -178,6 +194,50 @@ func (e *env) checkArg(pc int, id asm.BuiltinFunc, proto *program.HelperProto, i
 	return nil
 }
 
+// canElideNull is can_elide_value_nullness: the maps whose lookups of a
+// key below max_entries always find a value.
+func canElideNull(m *program.MapSpec) bool {
+	return m != nil && (m.Type == ebpf.Array || m.Type == ebpf.PerCPUArray)
+}
+
+// constMapKey is get_constant_map_key: the key of size bytes at the
+// stack pointer r when the stack holds it as a known constant (zero
+// bytes, or a spilled scalar of exactly the key's size), else -1. Only
+// for a loader with CAP_BPF.
+func (e *env) constMapKey(r *regState, size int) int64 {
+	if !e.bpfCapable() || r.typ != PtrToStack || !r.tn.isConst() {
+		return -1
+	}
+	o := int64(r.off) + int64(r.tn.v)
+	if o >= 0 || o < -maxBPFStack {
+		return -1
+	}
+	f := e.cur.frames[r.frameno]
+	slot, j := slotOf(int(o))
+	if slot >= len(f.stack) {
+		return -1
+	}
+	s := &f.stack[slot]
+	zeros := 0
+	for k := j; k < 8 && s.kind[k] == stackZero; k++ {
+		zeros++
+	}
+	if zeros >= size {
+		return 0
+	}
+	if !s.spilled() || s.spill.typ != Scalar {
+		return -1
+	}
+	spill := 0
+	for k := j; k < 8 && s.kind[k] == stackSpill; k++ {
+		spill++
+	}
+	if spill != size || !s.spill.tn.isConst() {
+		return -1
+	}
+	return int64(s.spill.tn.v)
+}
+
 // checkSizeArg checks a size argument and the memory argument before it
 // (check_mem_size_reg).
 func (e *env) checkSizeArg(pc int, proto *program.HelperProto, i int, zeroOK bool) error {
@@ -206,6 +266,17 @@ func (e *env) checkSizeArg(pc int, proto *program.HelperProto, i int, zeroOK boo
 		return nil
 	}
 	write := proto.Args[i-1].Base() == program.ArgPtrToUninitMem
+	if write && !r.isConst() && mem.typ == PtrToStack && r.umax > 0 {
+		// check_mem_size_reg: a helper may fill less than a variable
+		// size, so the bytes must be initialised already (no raw mode).
+		lo := int64(mem.off) + mem.smin
+		if lo >= -maxBPFStack && lo+int64(r.umax) <= 0 {
+			f := e.cur.frames[mem.frameno]
+			if err := e.stackInitialised(pc, f, int(lo), int(lo)+int(r.umax), int(regno-1), !mem.tn.isConst()); err != nil {
+				return err
+			}
+		}
+	}
 	return e.helperMem(pc, regno-1, int64(r.umax), write)
 }
 
@@ -242,8 +313,8 @@ func (e *env) helperMem(pc int, regno uint8, size int64, write bool) error {
 		}
 		return e.stackRange(pc, f, int(lo), int(hi), write, int(regno), !ptr.tn.isConst())
 	case PtrToMapValue:
-		if write && ptr.m != nil && ptr.m.Flags&bpfFRdonlyProg != 0 {
-			return e.reject(pc, "write into map forbidden, value_size=%d off=%d size=%d", ptr.size, ptr.off, size)
+		if err := e.mapAccessType(pc, &ptr, ptr.off, size, write); err != nil {
+			return err
 		}
 		return e.regionAccess(pc, regno, &ptr, 0, int(size), int64(ptr.size), "map value", "value_size")
 	case PtrToMem:
@@ -254,6 +325,12 @@ func (e *env) helperMem(pc int, regno uint8, size int64, write bool) error {
 		return nil
 	}
 	return e.reject(pc, "R%d type=%s expected=%s", regno, ptr.typ, memTypes)
+}
+
+// helperWritesMap lists the helpers that change the elements of the map
+// they take, which a BPF_F_RDONLY_PROG map refuses.
+func helperWritesMap(id asm.BuiltinFunc) bool {
+	return helperIn(id, asm.FnMapUpdateElem, asm.FnMapDeleteElem, asm.FnMapPushElem, asm.FnMapPopElem)
 }
 
 // gplCompatible is the kernel's license_is_gpl_compatible.

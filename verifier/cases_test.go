@@ -44,8 +44,11 @@ type verifierCase struct {
 	// test cannot load such programs (kernel.unprivileged_bpf_disabled=2)
 	// and loads them privileged only when they are expected to pass.
 	unprivileged bool
-	ctxSize      int // Options.ContextSize
-	want         verdict
+	// withoutPerfmon verifies as for a loader with CAP_BPF but without
+	// CAP_PERFMON (Options.WithoutPerfmon).
+	withoutPerfmon bool
+	ctxSize        int // Options.ContextSize
+	want           verdict
 	// msg is a substring of the kernel's log and of dropmon's one-line
 	// error, in the kernel's words.
 	msg string
@@ -195,9 +198,10 @@ func loop(n int32) asm.Instructions {
 // a rejection, that the one-line error holds the case's message.
 func TestCases(t *testing.T) {
 	passed := 0
-	for _, c := range verifierCases {
+	all := slicesConcat(verifierCases, withoutPerfmonCases)
+	for _, c := range all {
 		ok := t.Run(c.name, func(t *testing.T) {
-			opts := &Options{Unprivileged: c.unprivileged, ContextSize: c.ctxSize}
+			opts := &Options{Unprivileged: c.unprivileged, WithoutPerfmon: c.withoutPerfmon, ContextSize: c.ctxSize}
 			_, err := Verify(c.program(), opts)
 			got := verdict(err == nil)
 			if got != c.want {
@@ -211,7 +215,7 @@ func TestCases(t *testing.T) {
 			passed++
 		}
 	}
-	t.Logf("%d of %d cases pass", passed, len(verifierCases))
+	t.Logf("%d of %d cases pass", passed, len(all))
 }
 
 // TestCaseTable checks the table itself: names unique, every rejection
@@ -219,7 +223,7 @@ func TestCases(t *testing.T) {
 func TestCaseTable(t *testing.T) {
 	names := make(map[string]bool)
 	rejections := 0
-	for _, c := range verifierCases {
+	for _, c := range slicesConcat(verifierCases, withoutPerfmonCases) {
 		if names[c.name] {
 			t.Errorf("duplicate case name %q", c.name)
 		}
@@ -285,6 +289,7 @@ var verifierCases = slicesConcat(
 	registerCases, boundsCases, ctxCases, stackCases, mapCases, packetCases,
 	pointerCases, unprivilegedCases, helperCases, loopCases, callCases,
 	structureCases, atomicCases, ldAbsCases, isaV4Cases,
+	mapFlagCases, shiftCases, nullCompareCases, spectreCases, limitCases,
 )
 
 func slicesConcat(groups ...[]verifierCase) []verifierCase {
@@ -735,7 +740,7 @@ var unprivilegedCases = []verifierCase{
 	{name: "unprivileged pointer in a map", unprivileged: true, maps: array16, insns: cat(lookupChecked(0),
 		asm.StoreMem(asm.R0, 0, asm.RFP, asm.DWord), out), want: reject, msg: "R10 leaks addr into map"},
 	{name: "unprivileged pointer compare", unprivileged: true, insns: cat(asm.JEq.Reg(asm.R1, asm.RFP, "out"), out),
-		want: reject, msg: "R1 pointer comparison prohibited"},
+		want: reject, msg: "R10 pointer comparison prohibited"},
 	{name: "unprivileged pointer minus pointer", unprivileged: true, insns: cat(asm.Mov.Reg(asm.R2, asm.RFP),
 		asm.Sub.Reg(asm.R2, asm.RFP), ret0), want: reject, msg: "R2 pointer -= pointer prohibited"},
 	{name: "unprivileged partial overwrite of a spill", unprivileged: true, insns: cat(asm.StoreMem(asm.RFP, -8, asm.R1, asm.DWord),
@@ -747,10 +752,10 @@ var unprivilegedCases = []verifierCase{
 		want: reject, msg: "program of this type cannot use helper bpf_trace_printk#6"},
 	{name: "unprivileged loop", unprivileged: true, insns: loop(4), want: reject, msg: "back-edge from insn 2 to 1"},
 	{name: "unprivileged read of uninitialised stack", unprivileged: true, insns: asm.Instructions{
-		asm.LoadMem(asm.R0, asm.RFP, -8, asm.DWord), asm.Return()}, want: reject, msg: "invalid read from stack off -8+0 size 8"},
+		asm.LoadMem(asm.R0, asm.RFP, -8, asm.DWord), asm.Return()}, want: reject, msg: "invalid read from stack R10 off=-8 size=8"},
 	{name: "unprivileged uninitialised key", unprivileged: true, maps: hash16, insns: cat(asm.Mov.Reg(asm.R2, asm.RFP),
 		asm.Add.Imm(asm.R2, -8), asm.LoadMapPtr(asm.R1, 0), asm.FnMapLookupElem.Call(), ret0),
-		want: reject, msg: "read from stack R2 off -8+0 size 8"},
+		want: reject, msg: "invalid read from stack R2 off=-8 size=8"},
 	{name: "unprivileged negated pointer", unprivileged: true, insns: cat(asm.Neg.Imm(asm.R1, 0), ret0),
 		want: reject, msg: "R1 pointer arithmetic prohibited"},
 	{name: "unprivileged atomic add of a pointer", unprivileged: true, insns: cat(stImm(asm.RFP, -8, 0, asm.DWord),
@@ -1050,4 +1055,382 @@ var isaV4Cases = []verifierCase{
 		asm.Return()}, want: accept},
 	{name: "bswap with a bad width", insns: cat(asm.Mov.Imm(asm.R0, 1), raw(0xd7, 0, 0, 0, 8), asm.Return()),
 		want: reject, msg: "BPF_END uses reserved fields"},
+}
+
+// Cases for the loader's capabilities and the kernel's checks that
+// depend on them: map access flags, shifts, null comparisons, pointer
+// rules without CAP_PERFMON, limits.
+
+// flaggedArray is array16 created with the given map_flags.
+func flaggedArray(flags uint32) []*program.MapSpec {
+	m := mapOf(ebpf.Array, 4, 16, 1)
+	m.Flags = flags
+	return []*program.MapSpec{m}
+}
+
+// flaggedHash is hash16 created with the given map_flags.
+func flaggedHash(flags uint32) []*program.MapSpec {
+	m := mapOf(ebpf.Hash, 8, 16, 4)
+	m.Flags = flags
+	return []*program.MapSpec{m}
+}
+
+var (
+	rdonlyArray = flaggedArray(1 << 7) // BPF_F_RDONLY_PROG
+	wronlyArray = flaggedArray(1 << 8) // BPF_F_WRONLY_PROG
+)
+
+// update calls bpf_map_update_elem on map 0 with the zero key at fp-8 and
+// the zero value at fp-24.
+var update = asm.Instructions{
+	stImm(asm.RFP, -8, 0, asm.DWord), stImm(asm.RFP, -16, 0, asm.DWord), stImm(asm.RFP, -24, 0, asm.DWord),
+	asm.Mov.Reg(asm.R2, asm.RFP), asm.Add.Imm(asm.R2, -8), asm.Mov.Reg(asm.R3, asm.RFP), asm.Add.Imm(asm.R3, -24),
+	asm.Mov.Imm(asm.R4, 0), asm.LoadMapPtr(asm.R1, 0), asm.FnMapUpdateElem.Call(),
+}
+
+// probeReadIntoValue looks up map 0 and reads 8 bytes of kernel memory
+// into the value at offset 4.
+func probeReadIntoValue() asm.Instructions {
+	return cat(lookupChecked(0), asm.Mov.Reg(asm.R1, asm.R0), asm.Add.Imm(asm.R1, 4), asm.Mov.Imm(asm.R2, 8),
+		asm.Mov.Imm(asm.R3, 0), asm.FnProbeReadKernel.Call(), out)
+}
+
+// deadRead is an instruction the kernel reaches only if it explores the
+// branch it sits on: R7 is never written.
+var deadRead = asm.LoadMem(asm.R0, asm.R7, 0, asm.DWord)
+
+var mapFlagCases = []verifierCase{
+	{name: "read from a write-only map", maps: wronlyArray, insns: cat(lookupChecked(0), asm.LoadMem(asm.R0, asm.R0, 4, asm.Word),
+		asm.Return(), out), want: reject, msg: "read from map forbidden, value_size=16 off=4 size=4"},
+	{name: "write into a write-only map", maps: wronlyArray, insns: cat(lookupChecked(0), stImm(asm.R0, 4, 1, asm.Word), out),
+		want: accept},
+	{name: "write into a read-only map, offset in the message", maps: rdonlyArray, insns: cat(lookupChecked(0),
+		stImm(asm.R0, 4, 1, asm.Word), out), want: reject, msg: "write into map forbidden, value_size=16 off=4 size=4"},
+	{name: "read from a read-only map", maps: rdonlyArray, insns: cat(lookupChecked(0), asm.LoadMem(asm.R0, asm.R0, 4, asm.Word),
+		asm.Return(), out), want: accept},
+	{name: "update of a read-only map", maps: flaggedHash(1 << 7), insns: cat(update, ret0),
+		want: reject, msg: "write into map forbidden"},
+	{name: "delete from a read-only map", maps: flaggedHash(1 << 7), insns: cat(stImm(asm.RFP, -8, 0, asm.DWord),
+		asm.Mov.Reg(asm.R2, asm.RFP), asm.Add.Imm(asm.R2, -8), asm.LoadMapPtr(asm.R1, 0), asm.FnMapDeleteElem.Call(), ret0),
+		want: reject, msg: "write into map forbidden"},
+	{name: "update of a write-only map", maps: flaggedHash(1 << 8), insns: cat(update, ret0), want: accept},
+	{name: "write-only map value as a key", maps: []*program.MapSpec{wronlyArray[0], hash16[0]}, insns: cat(lookupChecked(0),
+		asm.Mov.Reg(asm.R2, asm.R0), asm.Add.Imm(asm.R2, 4), asm.LoadMapPtr(asm.R1, 1), asm.FnMapLookupElem.Call(), out),
+		want: reject, msg: "read from map forbidden, value_size=16 off=4 size=8"},
+	{name: "read-only map value filled by a helper", progType: kp, maps: rdonlyArray, insns: probeReadIntoValue(),
+		want: reject, msg: "write into map forbidden, value_size=16 off=4 size=8"},
+	{name: "write-only map value filled by a helper", progType: kp, maps: wronlyArray, insns: probeReadIntoValue(),
+		want: accept},
+	{name: "atomic add on a write-only map", maps: wronlyArray, insns: cat(lookupChecked(0), asm.Mov.Imm(asm.R1, 1),
+		asm.AddAtomic.Mem(asm.R0, asm.R1, asm.DWord, 8), out), want: reject, msg: "read from map forbidden, value_size=16 off=8 size=8"},
+	{name: "atomic add on a read-only map", maps: rdonlyArray, insns: cat(lookupChecked(0), asm.Mov.Imm(asm.R1, 1),
+		asm.AddAtomic.Mem(asm.R0, asm.R1, asm.DWord, 8), out), want: reject, msg: "write into map forbidden, value_size=16 off=8 size=8"},
+	{name: "direct read of a write-only map", maps: wronlyArray, insns: cat(asm.LoadMapValue(asm.R1, 0, 4),
+		asm.LoadMem(asm.R0, asm.R1, 0, asm.Word), asm.Return()), want: reject, msg: "read from map forbidden, value_size=16 off=4 size=4"},
+	{name: "direct write into a read-only map", maps: rdonlyArray, insns: cat(asm.LoadMapValue(asm.R1, 0, 4),
+		stImm(asm.R1, 0, 1, asm.Word), ret0), want: reject, msg: "write into map forbidden, value_size=16 off=4 size=4"},
+	{name: "read through a map pointer", maps: array16, insns: asm.Instructions{asm.LoadMapPtr(asm.R1, 0),
+		asm.LoadMem(asm.R0, asm.R1, 0, asm.Byte), asm.Return()}, want: reject, msg: "R1 invalid mem access 'map_ptr'",
+		why: "Linux lets root read struct bpf_map's fields, found in the kernel's BTF; the user-space engines have no such struct"},
+}
+
+// shiftedBy shifts 1 (-1 for arsh) by a register holding n, then reads R7
+// unless the result is the constant want: the kernel reads it only if the
+// result is unknown to it.
+func shiftedBy(shift func(dst, src asm.Register) asm.Instruction, n, want int32) asm.Instructions {
+	return cat(asm.Mov.Imm(asm.R0, 1), asm.Mov.Imm(asm.R1, n), shift(asm.R0, asm.R1), asm.JEq.Imm(asm.R0, want, "out"),
+		deadRead, asm.Return(), out)
+}
+
+var shiftCases = []verifierCase{
+	{name: "lsh by a register holding 3 is known", insns: shiftedBy(asm.LSh.Reg, 3, 8), want: accept},
+	{name: "lsh by a register holding 65 is unknown", insns: shiftedBy(asm.LSh.Reg, 65, 2), want: reject, msg: "R7 !read_ok"},
+	{name: "32-bit lsh by a register holding 33 is unknown", insns: shiftedBy(asm.LSh.Reg32, 33, 2),
+		want: reject, msg: "R7 !read_ok"},
+	{name: "arsh by a register holding 64 is unknown", insns: cat(asm.Mov.Imm(asm.R0, -1), asm.Mov.Imm(asm.R1, 64),
+		asm.ArSh.Reg(asm.R0, asm.R1), asm.JEq.Imm(asm.R0, -1, "out"), deadRead, asm.Return(), out), want: reject, msg: "R7 !read_ok"},
+	{name: "32-bit rsh by 32 leaves all 64 bits unknown", insns: cat(asm.Mov.Imm(asm.R0, -1), asm.Mov.Imm(asm.R1, 32),
+		asm.RSh.Reg32(asm.R0, asm.R1), asm.Mov.Imm(asm.R2, 1), asm.LSh.Imm(asm.R2, 32), asm.JLT.Reg(asm.R0, asm.R2, "out"),
+		deadRead, asm.Return(), out), want: reject, msg: "R7 !read_ok"},
+	{name: "rsh by a register holding 68 as an index", maps: array16, insns: cat(lookupChecked(0), asm.Mov.Imm(asm.R1, 0x100),
+		asm.Mov.Imm(asm.R2, 68), asm.RSh.Reg(asm.R1, asm.R2), asm.Add.Reg(asm.R0, asm.R1), asm.LoadMem(asm.R0, asm.R0, 0, asm.Byte),
+		asm.Return(), out), want: reject, msg: "math between map_value pointer and register with unbounded min value is not allowed"},
+	{name: "32-bit arsh by 32", insns: cat(asm.Mov.Imm(asm.R0, 1), asm.ArSh.Imm32(asm.R0, 32), asm.Return()),
+		want: reject, msg: "invalid shift 32"},
+	{name: "rsh by 64", insns: cat(asm.Mov.Imm(asm.R0, 1), asm.RSh.Imm(asm.R0, 64), asm.Return()),
+		want: reject, msg: "invalid shift 64"},
+}
+
+// againstZero compares a checked map value (R0) with 0 by cmp, then exits
+// on the jump side and reads R7 on the other, or the other way round.
+func againstZero(cmp asm.Instruction, deadOnJump bool) asm.Instructions {
+	if deadOnJump {
+		return cat(lookupChecked(0), cmp, asm.Mov.Imm(asm.R0, 0), asm.Return(), deadRead.WithSymbol("j"), asm.Return(), out)
+	}
+	return cat(lookupChecked(0), cmp, deadRead, asm.Return(), asm.Mov.Imm(asm.R0, 0).WithSymbol("j"), asm.Return(), out)
+}
+
+var nullCompareCases = []verifierCase{
+	{name: "checked map value against 0 again", maps: array16, insns: againstZero(asm.JNE.Imm(asm.R0, 0, "j"), false),
+		want: accept},
+	{name: "checked map value equal to 0 again", maps: array16, insns: againstZero(asm.JEq.Imm(asm.R0, 0, "j"), true),
+		want: accept},
+	{name: "checked map value against a zero register", maps: array16, insns: cat(lookupChecked(0), asm.Mov.Imm(asm.R1, 0),
+		asm.JEq.Reg(asm.R0, asm.R1, "j"), asm.Mov.Imm(asm.R0, 0), asm.Return(), deadRead.WithSymbol("j"), asm.Return(), out),
+		want: accept},
+	{name: "zero register against a checked map value", maps: array16, insns: cat(lookupChecked(0), asm.Mov.Imm(asm.R1, 0),
+		asm.JEq.Reg(asm.R1, asm.R0, "j"), asm.Mov.Imm(asm.R0, 0), asm.Return(), deadRead.WithSymbol("j"), asm.Return(), out),
+		want: accept},
+	{name: "map pointer against 0", maps: array16, insns: cat(asm.LoadMapPtr(asm.R1, 0), asm.JEq.Imm(asm.R1, 0, "j"),
+		asm.Mov.Imm(asm.R0, 0), asm.Return(), deadRead.WithSymbol("j"), asm.Return()), want: accept},
+	{name: "32-bit comparison of a checked map value is not decided", maps: array16,
+		insns: againstZero(asm.JEq.Imm32(asm.R0, 0, "j"), true), want: reject, msg: "R7 !read_ok"},
+	{name: "frame pointer against 0 is not decided", insns: cat(asm.JEq.Imm(asm.RFP, 0, "j"), asm.Mov.Imm(asm.R0, 0),
+		asm.Return(), deadRead.WithSymbol("j"), asm.Return()), want: reject, msg: "R7 !read_ok"},
+	{name: "ctx against 0 is not decided", insns: cat(asm.JNE.Imm(asm.R1, 0, "j"), deadRead, asm.Return(),
+		asm.Mov.Imm(asm.R0, 0).WithSymbol("j"), asm.Return()), want: reject, msg: "R7 !read_ok"},
+	{name: "null check against a zero register teaches nothing", maps: array16, insns: cat(lookup(0), asm.Mov.Imm(asm.R1, 0),
+		asm.JEq.Reg(asm.R0, asm.R1, "out"), asm.LoadMem(asm.R0, asm.R0, 0, asm.DWord), asm.Return(), out),
+		want: reject, msg: "R0 invalid mem access 'map_value_or_null'"},
+	{name: "32-bit null check teaches nothing", maps: array16, insns: cat(lookup(0), asm.JEq.Imm32(asm.R0, 0, "out"),
+		asm.LoadMem(asm.R0, asm.R0, 0, asm.DWord), asm.Return(), out), want: reject, msg: "R0 invalid mem access 'map_value_or_null'"},
+	{name: "unprivileged checked map value against 0 again", unprivileged: true, maps: array16,
+		insns: againstZero(asm.JNE.Imm(asm.R0, 0, "j"), false), want: accept},
+	{name: "array lookup of a constant key needs no null check", maps: array16, insns: constKeyLookup(0, 0, asm.Word),
+		want: accept},
+	{name: "array lookup of a key past max_entries needs a null check", maps: array16, insns: constKeyLookup(0, 1, asm.Word),
+		want: reject, msg: "R0 invalid mem access 'map_value_or_null'"},
+	{name: "array lookup of an 8-byte spilled key needs a null check", maps: array16, insns: constKeyLookup(0, 0, asm.DWord),
+		want: reject, msg: "R0 invalid mem access 'map_value_or_null'"},
+	{name: "hash lookup of a constant key needs a null check", maps: []*program.MapSpec{mapOf(ebpf.Hash, 4, 16, 4)},
+		insns: constKeyLookup(0, 0, asm.Word), want: reject, msg: "R0 invalid mem access 'map_value_or_null'"},
+	{name: "unprivileged array lookup of a constant key needs a null check", unprivileged: true, maps: array16,
+		insns: constKeyLookup(0, 0, asm.Word), want: reject, msg: "R0 invalid mem access 'map_value_or_null'"},
+}
+
+// constKeyLookup looks up in map m the key k, stored at fp-8 with a store
+// of the given size, and reads the value without a null check.
+func constKeyLookup(m int, k int32, size asm.Size) asm.Instructions {
+	return asm.Instructions{
+		stImm(asm.RFP, -8, k, size), asm.Mov.Reg(asm.R2, asm.RFP), asm.Add.Imm(asm.R2, -8),
+		asm.LoadMapPtr(asm.R1, m), asm.FnMapLookupElem.Call(),
+		asm.LoadMem(asm.R0, asm.R0, 0, asm.Byte), asm.Return(),
+	}
+}
+
+// mixedSpills spills the context at fp-8 on one path and a stack pointer
+// on the other, then loads through what it fills: one instruction used
+// with two kinds of pointer.
+var mixedSpills = asm.Instructions{
+	asm.LoadMem(asm.R2, asm.R1, 0, asm.Word), asm.StoreMem(asm.RFP, -8, asm.R1, asm.DWord),
+	asm.JEq.Imm(asm.R2, 0, "j"), asm.Mov.Reg(asm.R3, asm.RFP), asm.Add.Imm(asm.R3, -16), asm.StoreMem(asm.RFP, -8, asm.R3, asm.DWord),
+	asm.LoadMem(asm.R4, asm.RFP, -8, asm.DWord).WithSymbol("j"), asm.LoadMem(asm.R0, asm.R4, 0, asm.Word), asm.Return(),
+}
+
+// valuePlusOnTwoPaths adds a to a map value pointer on one path and b on
+// the other, in one instruction.
+func valuePlusOnTwoPaths(a, b int32) asm.Instructions {
+	return cat(lookupChecked(0), asm.Add.Imm(asm.R0, 8), asm.Mov.Reg(asm.R6, asm.R0), asm.LoadMem(asm.R1, asm.R0, 0, asm.Byte),
+		asm.Mov.Imm(asm.R2, a), asm.JEq.Imm(asm.R1, 0, "j"), asm.Mov.Imm(asm.R2, b), asm.Add.Reg(asm.R6, asm.R2).WithSymbol("j"),
+		asm.LoadMem(asm.R0, asm.R6, 0, asm.Byte), asm.Return(), out)
+}
+
+// spilledPointerArg stores R1 (ctx) at fp-24 and passes it to
+// bpf_map_update_elem as the value.
+var spilledPointerArg = asm.Instructions{
+	stImm(asm.RFP, -8, 0, asm.DWord), asm.StoreMem(asm.RFP, -24, asm.R1, asm.DWord), stImm(asm.RFP, -16, 0, asm.DWord),
+	asm.Mov.Reg(asm.R2, asm.RFP), asm.Add.Imm(asm.R2, -8), asm.Mov.Reg(asm.R3, asm.RFP), asm.Add.Imm(asm.R3, -24),
+	asm.Mov.Imm(asm.R4, 0), asm.LoadMapPtr(asm.R1, 0), asm.FnMapUpdateElem.Call(), asm.Mov.Imm(asm.R0, 0), asm.Return(),
+}
+
+// spilledBound masks a byte of a map value to 0..7, spills and fills it
+// and adds it to the value pointer.
+var spilledBound = cat(lookupChecked(0), asm.LoadMem(asm.R1, asm.R0, 0, asm.Byte), asm.And.Imm(asm.R1, 7),
+	asm.StoreMem(asm.RFP, -16, asm.R1, asm.DWord), asm.LoadMem(asm.R1, asm.RFP, -16, asm.DWord), asm.Add.Reg(asm.R0, asm.R1),
+	asm.LoadMem(asm.R0, asm.R0, 0, asm.Byte), asm.Return(), out)
+
+// halfKey initialises 4 bytes of an 8-byte key and looks it up.
+var halfKey = cat(stImm(asm.RFP, -8, 0, asm.Word), asm.Mov.Reg(asm.R2, asm.RFP), asm.Add.Imm(asm.R2, -8),
+	asm.LoadMapPtr(asm.R1, 0), asm.FnMapLookupElem.Call(), ret0)
+
+// mapValuePlus adds n to a checked map value pointer, by immediate or
+// through R1.
+func mapValuePlus(n int32, viaReg bool) asm.Instructions {
+	add := asm.Add.Imm(asm.R0, n)
+	if viaReg {
+		return cat(lookupChecked(0), asm.Mov.Imm(asm.R1, n), asm.Add.Reg(asm.R0, asm.R1), out)
+	}
+	return cat(lookupChecked(0), add, out)
+}
+
+// spectreCases are the pointer rules of loaders without CAP_PERFMON
+// (allow_ptr_leaks, allow_uninit_stack, bypass_spec_v1 false), for
+// unprivileged loaders and for those with CAP_BPF alone, and the
+// instructions one path uses differently from another.
+var spectreCases = []verifierCase{
+	{name: "unprivileged scalar plus the frame pointer", unprivileged: true, insns: cat(asm.Mov.Imm(asm.R1, 0),
+		asm.Add.Reg(asm.R1, asm.RFP), ret0), want: reject, msg: "R1 stack pointer arithmetic goes out of range, prohibited for !root; off=0"},
+	{name: "unprivileged scalar plus the frame pointer inside the stack", unprivileged: true, insns: cat(asm.Mov.Imm(asm.R1, -8),
+		asm.Add.Reg(asm.R1, asm.RFP), stImm(asm.R1, 0, 0, asm.DWord), ret0), want: accept},
+	{name: "unprivileged stack pointer above the frame", unprivileged: true, insns: cat(asm.Mov.Reg(asm.R2, asm.RFP),
+		asm.Add.Imm(asm.R2, 8), ret0), want: reject, msg: "R2 stack pointer arithmetic goes out of range, prohibited for !root; off=8"},
+	{name: "unprivileged stack pointer below the stack", unprivileged: true, insns: cat(asm.Mov.Reg(asm.R2, asm.RFP),
+		asm.Add.Imm(asm.R2, -520), ret0), want: reject, msg: "R2 stack pointer arithmetic goes out of range, prohibited for !root; off=-520"},
+	{name: "privileged stack pointer below the stack", insns: cat(asm.Mov.Reg(asm.R2, asm.RFP), asm.Add.Imm(asm.R2, -520), ret0),
+		want: accept},
+	{name: "unprivileged ctx plus a register", unprivileged: true, insns: cat(asm.Mov.Imm(asm.R2, 0), asm.Add.Reg(asm.R1, asm.R2),
+		ret0), want: reject, msg: "R1 has pointer with unsupported alu operation, pointer arithmetic with it prohibited for !root"},
+	{name: "unprivileged ctx plus a constant", unprivileged: true, insns: cat(asm.Add.Imm(asm.R1, 4), ret0), want: accept},
+	{name: "unprivileged map value pointer to its end", unprivileged: true, maps: array16, insns: mapValuePlus(16, false),
+		want: reject, msg: "R0 pointer arithmetic of map value goes out of range, prohibited for !root"},
+	{name: "unprivileged map value pointer to its last byte", unprivileged: true, maps: array16, insns: mapValuePlus(15, false),
+		want: accept},
+	{name: "unprivileged map value plus a register to its end", unprivileged: true, maps: array16, insns: mapValuePlus(16, true),
+		want: reject, msg: "R0 pointer arithmetic of map value goes out of range, prohibited for !root"},
+	{name: "privileged map value pointer to its end", maps: array16, insns: mapValuePlus(16, true), want: accept},
+	{name: "unprivileged map value minus a register", unprivileged: true, maps: array16, insns: cat(lookupChecked(0),
+		asm.Mov.Imm(asm.R1, 4), asm.Sub.Reg(asm.R0, asm.R1), out),
+		want: reject, msg: "R0 pointer arithmetic of map value goes out of range, prohibited for !root"},
+	{name: "unprivileged map value plus a scalar of either sign", unprivileged: true, maps: array16, insns: cat(lookupChecked(0),
+		asm.LoadMem(asm.R1, asm.R0, 0, asm.Byte), asm.Add.Imm(asm.R1, -4), asm.Add.Reg(asm.R0, asm.R1), out),
+		want: reject, msg: "R1 has unknown scalar with mixed signed bounds, pointer arithmetic with it prohibited for !root"},
+	{name: "unprivileged map value plus a masked scalar", unprivileged: true, maps: array16, insns: cat(lookupChecked(0),
+		asm.LoadMem(asm.R1, asm.R0, 0, asm.Byte), asm.And.Imm(asm.R1, 7), asm.Add.Reg(asm.R0, asm.R1),
+		asm.LoadMem(asm.R0, asm.R0, 0, asm.Byte), asm.Return(), out), want: accept},
+	{name: "unprivileged map value plus different constants on two paths", unprivileged: true, maps: array16,
+		insns: valuePlusOnTwoPaths(4, -4),
+		want:  reject, msg: "R6 tried to add from different maps, paths or scalars, pointer arithmetic with it prohibited for !root"},
+	{name: "unprivileged map value plus one constant on two paths", unprivileged: true, maps: array16,
+		insns: valuePlusOnTwoPaths(4, 4), want: accept},
+	{name: "privileged map value plus different constants on two paths", maps: array16, insns: valuePlusOnTwoPaths(4, -4),
+		want: accept},
+	{name: "unprivileged spilled pointer as a map value", unprivileged: true, maps: hash16, insns: spilledPointerArg,
+		want: reject, msg: "invalid read from stack R3 off -24+0 size 16"},
+	{name: "privileged spilled pointer as a map value", maps: hash16, insns: spilledPointerArg, want: accept},
+	{name: "unprivileged spilled pointer as a map key", unprivileged: true, maps: hash16, insns: cat(
+		asm.StoreMem(asm.RFP, -8, asm.R1, asm.DWord), asm.Mov.Reg(asm.R2, asm.RFP), asm.Add.Imm(asm.R2, -8),
+		asm.LoadMapPtr(asm.R1, 0), asm.FnMapLookupElem.Call(), ret0), want: reject, msg: "invalid read from stack R2 off -8+0 size 8"},
+	{name: "unprivileged read below the stack used", unprivileged: true, insns: cat(asm.LoadMem(asm.R0, asm.RFP, -4, asm.Word),
+		asm.Return()), want: reject, msg: "invalid read from stack R10 off=-4 size=4"},
+	{name: "unprivileged read of a half-written slot", unprivileged: true, insns: cat(stImm(asm.RFP, -8, 0, asm.Word),
+		asm.LoadMem(asm.R0, asm.RFP, -8, asm.DWord), asm.Return()), want: reject, msg: "invalid read from stack off -8+4 size 8"},
+	{name: "unprivileged half-initialised key", unprivileged: true, maps: hash16, insns: halfKey,
+		want: reject, msg: "invalid read from stack R2 off -8+4 size 8"},
+	{name: "unprivileged spilled scalar loses its bounds", unprivileged: true, maps: array16, insns: spilledBound,
+		want: reject, msg: "math between map_value pointer and register with unbounded min value is not allowed"},
+	{name: "unprivileged frame pointer against 0", unprivileged: true, insns: cat(asm.JEq.Imm(asm.RFP, 0, "out"), out),
+		want: reject, msg: "R10 pointer comparison prohibited"},
+	{name: "unprivileged map value against 1", unprivileged: true, maps: array16, insns: cat(lookupChecked(0),
+		asm.JEq.Imm(asm.R0, 1, "out"), out), want: reject, msg: "R0 pointer comparison prohibited"},
+	{name: "unprivileged scalar against a map value", unprivileged: true, maps: array16, insns: cat(lookupChecked(0),
+		asm.Mov.Imm(asm.R1, 1), asm.JEq.Reg(asm.R1, asm.R0, "out"), out), want: reject, msg: "R0 pointer comparison prohibited"},
+	{name: "unprivileged ctx against 1", unprivileged: true, insns: cat(asm.JEq.Imm(asm.R1, 1, "out"), out),
+		want: reject, msg: "R1 pointer comparison prohibited"},
+	{name: "unprivileged 32-bit null check", unprivileged: true, maps: array16, insns: cat(lookup(0),
+		asm.JEq.Imm32(asm.R0, 0, "out"), out), want: reject, msg: "R0 pointer comparison prohibited"},
+	{name: "atomic add at a variable offset of a map value must be aligned", maps: array16, insns: cat(lookupChecked(0),
+		asm.Mov.Reg(asm.R8, asm.R0),
+		asm.LoadMem(asm.R1, asm.R0, 0, asm.Word), asm.And.Imm(asm.R1, 7), asm.Add.Reg(asm.R8, asm.R1),
+		asm.AddAtomic.Mem(asm.R8, asm.R1, asm.DWord, 0), out), want: reject, msg: "misaligned value access off (0x0; 0x7)+0+0 size 8"},
+	{name: "store at a variable offset of the stack must be aligned", insns: cat(asm.Mov.Reg(asm.R6, asm.R1), asm.Mov.Imm(asm.R0, 0),
+		asm.Mov.Reg(asm.R1, asm.RFP), asm.Add.Imm(asm.R1, -4), asm.LoadMem(asm.R2, asm.R6, 8, asm.Word), asm.And.Imm(asm.R2, 7),
+		asm.Add.Reg(asm.R1, asm.R2), stImm(asm.R1, -8, 20, asm.Word), asm.Return()),
+		want: reject, msg: "misaligned stack access off (0x0; 0x7)+-4+-8 size 4"},
+	{name: "direct value load from an array of 3", maps: []*program.MapSpec{mapOf(ebpf.Array, 4, 4, 3)}, insns: asm.Instructions{
+		asm.LoadMapValue(asm.R0, 0, 0), asm.Return()}, want: reject, msg: "invalid access to map value pointer, value_size=4 off=0"},
+	{name: "load at a variable offset of a map value need not be aligned", maps: array16, insns: cat(lookupChecked(0),
+		asm.Mov.Reg(asm.R8, asm.R0), asm.LoadMem(asm.R1, asm.R0, 0, asm.Word), asm.And.Imm(asm.R1, 7), asm.Add.Reg(asm.R8, asm.R1),
+		asm.LoadMem(asm.R0, asm.R8, 0, asm.DWord), asm.Return(), out), want: accept},
+	{name: "one load through ctx and through the stack", insns: mixedSpills, want: reject,
+		msg: "same insn cannot be used with different pointers"},
+	{name: "unprivileged load through ctx and through the stack", unprivileged: true, insns: mixedSpills, want: reject,
+		msg: "invalid read from stack R4 off=-16 size=4"},
+}
+
+// withoutPerfmonCases are the rules for a loader with CAP_BPF but not
+// CAP_PERFMON: bpf_capable (loops, bpf-to-bpf calls, CAP_BPF helpers, a
+// million instructions), but no pointer leaks and Spectre v1 hardening.
+// TestKernelVerdicts loads every case of verifierCases with full
+// privileges, so these are a table of their own, checked against the
+// kernel from a process with CAP_BPF alone.
+var withoutPerfmonCases = []verifierCase{
+	{name: "without perfmon a bounded loop", withoutPerfmon: true, insns: loop(4),
+		// The never-taken exit of each iteration is explored as a
+		// speculative path, with R1 unknown, and comes back to a
+		// state of the loop.
+		want: reject, msg: "infinite loop detected at insn 1"},
+	{name: "without perfmon bpf-to-bpf calls", withoutPerfmon: true, insns: chain(3, 8), want: accept},
+	{name: "without perfmon a CAP_BPF helper", withoutPerfmon: true, insns: cat(asm.FnGetCurrentCgroupId.Call(), ret0),
+		want: accept},
+	{name: "without perfmon bpf_trace_printk", withoutPerfmon: true, insns: cat(stImm(asm.RFP, -8, 0x0a6968, asm.DWord),
+		asm.Mov.Reg(asm.R1, asm.RFP), asm.Add.Imm(asm.R1, -8), asm.Mov.Imm(asm.R2, 8), asm.FnTracePrintk.Call(), ret0),
+		want: reject, msg: "program of this type cannot use helper bpf_trace_printk#6"},
+	{name: "without perfmon a pointer comparison", withoutPerfmon: true, insns: cat(asm.JEq.Reg(asm.R1, asm.RFP, "out"), out),
+		want: reject, msg: "R10 pointer comparison prohibited"},
+	{name: "without perfmon pointer minus pointer", withoutPerfmon: true, insns: cat(asm.Mov.Reg(asm.R2, asm.RFP),
+		asm.Sub.Reg(asm.R2, asm.RFP), ret0), want: reject, msg: "R2 pointer -= pointer prohibited"},
+	{name: "without perfmon uninitialised stack", withoutPerfmon: true, insns: asm.Instructions{
+		asm.LoadMem(asm.R0, asm.RFP, -8, asm.DWord), asm.Return()}, want: reject, msg: "invalid read from stack R10 off=-8 size=8"},
+	{name: "without perfmon a narrow spill initialises its slot for a helper", withoutPerfmon: true, maps: hash16,
+		insns: halfKey, want: accept},
+	{name: "without perfmon a narrow spill does not for a load", withoutPerfmon: true, insns: cat(stImm(asm.RFP, -8, 0, asm.Word),
+		asm.LoadMem(asm.R0, asm.RFP, -8, asm.DWord), asm.Return()), want: reject, msg: "invalid read from stack off -8+4 size 8"},
+	{name: "without perfmon a spilled scalar keeps its bounds", withoutPerfmon: true, maps: array16, insns: spilledBound,
+		want: accept},
+	{name: "without perfmon a helper fills a variable size of uninitialised stack", withoutPerfmon: true, insns: loadBytesVarSize,
+		want: reject, msg: "invalid read from stack R3 off -40+0 size 9"},
+	{name: "without perfmon a loop with a stack store", withoutPerfmon: true, insns: loopStoring(true),
+		// The fence after the store (nospec_result) ends the speculative
+		// path that comes back into the loop.
+		want: accept},
+	{name: "without perfmon a loop without a stack store", withoutPerfmon: true, insns: loopStoring(false),
+		want: reject, msg: "infinite loop detected at insn 1"},
+	{name: "without perfmon map value pointer to its end", withoutPerfmon: true, maps: array16, insns: mapValuePlus(16, true),
+		want: reject, msg: "R0 pointer arithmetic of map value goes out of range, prohibited for !root"},
+	{name: "without perfmon map value plus different constants on two paths", withoutPerfmon: true, maps: array16,
+		insns: valuePlusOnTwoPaths(2, 4),
+		want:  reject, msg: "R6 tried to add from different maps, paths or scalars, pointer arithmetic with it prohibited for !root"},
+	{name: "without perfmon 4097 instructions", withoutPerfmon: true, insns: longProgram(4097), want: accept},
+}
+
+// loadBytesVarSize has bpf_skb_load_bytes fill 1 to 9 bytes at fp-40,
+// which nothing initialised.
+var loadBytesVarSize = asm.Instructions{
+	asm.Mov.Reg(asm.R6, asm.R1), asm.Mov.Imm(asm.R2, 0), asm.Mov.Reg(asm.R3, asm.RFP), asm.Add.Imm(asm.R3, -40),
+	asm.LoadMem(asm.R4, asm.R6, 0, asm.Word), asm.JGT.Imm(asm.R4, 9, "out"), asm.JEq.Imm(asm.R4, 0, "out"),
+	asm.FnSkbLoadBytes.Call(), asm.Mov.Imm(asm.R0, 1).WithSymbol("out"), asm.Return(),
+}
+
+// loopStoring counts R7 by 2 to 4, storing to fp-8 in the loop if store.
+func loopStoring(store bool) asm.Instructions {
+	body := asm.Instructions{asm.Add.Imm(asm.R7, 2).WithSymbol("l")}
+	if store {
+		body = asm.Instructions{stImm(asm.RFP, -8, 0, asm.Word).WithSymbol("l"), asm.Add.Imm(asm.R7, 2)}
+	}
+	return cat(asm.Mov.Imm(asm.R7, 0), body, asm.JNE.Imm(asm.R7, 4, "l"), asm.Mov.Imm(asm.R0, 1), asm.Return())
+}
+
+// longProgram is n instructions: n-1 moves and an exit.
+func longProgram(n int) asm.Instructions {
+	insns := make(asm.Instructions, 0, n)
+	for i := 0; i < n-1; i++ {
+		insns = append(insns, asm.Mov.Imm(asm.R0, 0))
+	}
+	return append(insns, asm.Return())
+}
+
+var limitCases = []verifierCase{
+	{name: "unprivileged 4096 instructions", unprivileged: true, insns: longProgram(4096), want: accept},
+	{name: "unprivileged 4097 instructions", unprivileged: true, insns: longProgram(4097),
+		want: reject, msg: "argument list too long"},
+	{name: "privileged 4097 instructions", insns: longProgram(4097), want: accept},
+	{name: "tail call in a subprogram", maps: progArray, insns: cat(stImm(asm.RFP, -8, 0, asm.DWord), asm.Call.Label("f"), ret0,
+		asm.LoadMapPtr(asm.R2, 0).WithSymbol("f"), asm.Mov.Imm(asm.R3, 0), asm.FnTailCall.Call(), ret0),
+		want: reject, msg: "tail_call is not allowed in subprogs without BTF"},
+	{name: "ld_abs in a subprogram", insns: cat(asm.Mov.Reg(asm.R6, asm.R1), asm.Call.Label("f"), ret0,
+		asm.LoadAbs(0, asm.Byte).WithSymbol("f"), asm.Return()), want: reject, msg: "LD_ABS is not allowed in subprogs without BTF"},
+	{name: "tail call beside a subprogram", maps: progArray, insns: cat(asm.Mov.Reg(asm.R6, asm.R1), asm.Call.Label("f"),
+		asm.Mov.Reg(asm.R1, asm.R6), asm.LoadMapPtr(asm.R2, 0), asm.Mov.Imm(asm.R3, 0), asm.FnTailCall.Call(), ret0,
+		stImm(asm.RFP, -200, 0, asm.DWord).WithSymbol("f"), ret0), want: accept},
+	{name: "combined stack of 3 calls", insns: chain(3, 256), want: reject, msg: "combined stack size of 3 calls is 768. Too large"},
 }

@@ -14,7 +14,7 @@ func (e *env) findSubprogs() error {
 	starts := []int{0}
 	for pc := range e.insns {
 		if e.insns[pc].Op == program.CallLocal {
-			if e.opts.Unprivileged {
+			if !e.bpfCapable() {
 				return e.reject(pc, "loading/calling other bpf or kernel functions are allowed for CAP_BPF and CAP_SYS_ADMIN")
 			}
 			starts = append(starts, e.insns[pc].Target())
@@ -52,6 +52,27 @@ func (e *env) findSubprogs() error {
 		}
 		if op := e.insns[sp.end-1].Op; op != program.Exit && op != program.JA {
 			return e.reject(sp.end-1, "last insn is not an exit or jmp")
+		}
+	}
+	return e.checkAbnormalReturn()
+}
+
+// checkAbnormalReturn refuses LD_ABS and tail calls outside the main
+// function (check_abnormal_return): both may leave the program from a
+// subprogram, which the kernel allows only when BTF describes the
+// functions, and dropmon's programs carry no function BTF.
+func (e *env) checkAbnormalReturn() error {
+	for i := 1; i < len(e.subprogs); i++ {
+		sp := &e.subprogs[i]
+		for pc := sp.start; pc < sp.end; pc++ {
+			if op := e.insns[pc].Op; op.IsPacketLoad() {
+				return e.reject(pc, "LD_ABS is not allowed in subprogs without BTF")
+			}
+		}
+		for pc := sp.start; pc < sp.end; pc++ {
+			if in := &e.insns[pc]; in.Op == program.CallHelper && asm.BuiltinFunc(in.Imm) == asm.FnTailCall {
+				return e.reject(pc, "tail_call is not allowed in subprogs without BTF")
+			}
 		}
 	}
 	return nil
@@ -118,7 +139,7 @@ func (e *env) checkCFG() error {
 				color[to] = grey
 				stack = append(stack, frame{pc: to})
 			case grey:
-				if e.opts.Unprivileged {
+				if !e.bpfCapable() {
 					return e.reject(from, "back-edge from insn %d to %d", from, to)
 				}
 			}

@@ -49,13 +49,13 @@ func TestCFG(t *testing.T) {
 		{"jump out of a function", cat(asm.Call.Label("f"), asm.Ja.Label("g"), asm.Return(),
 			asm.Mov.Imm(asm.R0, 0).WithSymbol("f"), asm.Mov.Imm(asm.R0, 0).WithSymbol("g"), asm.Return()), false, "jump out of range from insn 1 to 4"},
 		{"call chain of 8 frames", callChain(8), false, ""},
-		{"call chain of 9 frames", callChain(9), false, "the call stack of 9 frames is too deep !"},
+		{"call chain of 9 frames", callChain(9), false, "the call stack of 9 frames is too deep"},
 		{"combined stack too large", cat(stDW(asm.RFP, -512), asm.Call.Label("f"), asm.Return(),
 			stDW(asm.RFP, -8).WithSymbol("f"), exit0), false, "combined stack size of 2 calls is 528. Too large"},
 		{"bpf-to-bpf call unprivileged", callChain(2), true,
 			"loading/calling other bpf or kernel functions are allowed for CAP_BPF and CAP_SYS_ADMIN"},
 		{"recursion", cat(asm.Call.Label("f"), asm.Return(), asm.Call.Label("f").WithSymbol("f"), asm.Return()), false,
-			"the call stack of 9 frames is too deep !"},
+			"the call stack of 9 frames is too deep"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

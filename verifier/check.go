@@ -1,6 +1,7 @@
 package verifier
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -49,11 +50,14 @@ func (e *env) doCheck() error {
 		if e.opts.LogLevel > 0 {
 			e.logInsn(pc)
 		}
+		logLen, logFull := e.log.Len(), e.logFull
 		next, err := e.step(pc)
-		if err != nil {
+		if err != nil && !e.speculativeError(err, logLen, logFull) {
 			return err
 		}
-		if next < 0 {
+		if err != nil || next < 0 || (e.cur.speculative && e.nospecResult != nil && e.nospecResult[pc]) {
+			// The path ends: at an exit, at an error the speculation
+			// cannot reach, or at the barrier after a fenced store.
 			if !e.endPath() {
 				return nil
 			}
@@ -61,6 +65,24 @@ func (e *env) doCheck() error {
 		}
 		e.pc = next
 	}
+}
+
+// speculativeError reports whether err, met on a speculative path, only
+// ends that path: the kernel then makes the instruction unreachable by
+// speculation (nospec). The log keeps the message, not the statistics
+// that the rejection appended: the log is put back as it was before the
+// step (logLen, logFull).
+func (e *env) speculativeError(err error, logLen int, logFull bool) bool {
+	var verr *Error
+	if !e.cur.speculative || !errors.As(err, &verr) || verr.Internal {
+		return false
+	}
+	e.log.Truncate(logLen)
+	e.logFull = logFull
+	if e.opts.LogLevel > 0 {
+		e.logf("%s\n", verr.Msg)
+	}
+	return true
 }
 
 func (e *env) logInsn(pc int) {
@@ -97,6 +119,24 @@ func pointerReg(t RegType) regState {
 	r := regState{typ: t}
 	r.markConst(0)
 	return r
+}
+
+// pushSpeculative is sanitize_speculative_path: for a loader without
+// CAP_PERFMON (!bypass_spec_v1) the side of a decided jump that is never
+// taken may still run speculatively, so it is explored too, with the
+// compared registers unknown and as a speculative path.
+func (e *env) pushSpeculative(pc int, in *program.Insn, next int) error {
+	if e.bypassSpecV1() {
+		return nil
+	}
+	st := e.cur.clone()
+	st.speculative = true
+	regs := &st.cur().regs
+	regs[in.Dst].setUnknownScalar()
+	if isRegSource(in.Op) {
+		regs[in.Src].setUnknownScalar()
+	}
+	return e.push(st, next, pc)
 }
 
 // push saves the state for the other side of a branch.
@@ -221,7 +261,7 @@ func (e *env) checkExit(pc int) (int, error) {
 		return -1, e.reject(pc, "R0 !read_ok")
 	}
 	if len(e.cur.frames) == 1 {
-		if r0.typ != Scalar && e.opts.Unprivileged {
+		if r0.typ != Scalar && !e.allowPtrLeaks() {
 			return -1, e.reject(pc, "R0 leaks addr as return value")
 		}
 		if err := e.checkReturnCode(pc, r0); err != nil {
@@ -253,7 +293,7 @@ func (e *env) checkExit(pc int) (int, error) {
 // and its own frame pointer.
 func (e *env) checkLocalCall(pc int, in *program.Insn) (int, error) {
 	if len(e.cur.frames) >= maxCallFrames {
-		return -1, e.reject(pc, "the call stack of %d frames is too deep !", len(e.cur.frames)+1)
+		return -1, e.reject(pc, "the call stack of %d frames is too deep", len(e.cur.frames)+1)
 	}
 	caller := e.cur.cur()
 	f := &funcState{callsite: pc, subprog: e.subprogOf[in.Target()], frameno: len(e.cur.frames)}

@@ -109,7 +109,7 @@ func contextAccess(t program.Type, off, size int, write bool, opts *Options) Ctx
 	case program.SchedCLS, program.SchedACT:
 		res, ok = tcAccess(off, size, write)
 	case program.CgroupSKB:
-		res, ok = cgroupSKBAccess(off, size, write, opts != nil && opts.Unprivileged)
+		res, ok = cgroupSKBAccess(off, size, write, opts != nil && opts.Unprivileged) // data, data_end need CAP_BPF
 	case program.XDP:
 		res, ok = xdpAccess(off, size, write)
 	default:

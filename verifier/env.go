@@ -1,9 +1,9 @@
 package verifier
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/cilium/ebpf/asm"
 	"github.com/dropmon/dropmon/program"
@@ -37,10 +37,13 @@ type env struct {
 	maxCtxOffset int
 	callMaps     []int // per slot of a helper call: the map in R1 (see Verified.CallMaps); callMapUnseen until visited
 	ctxWrites    bool
+	aluAux       []aluSanitize // per slot: Spectre v1 masking of pointer ALU (sanitize.go); nil until needed
+	ptrType      []RegType     // per slot of a load or store: the pointer type it first used; nil until needed
+	nospecResult []bool        // per slot: a stack store the kernel fences against Spectre v4 (stack.go); nil until needed
 
 	totalStates, curStates, peakStates, maxStatesPerInsn int
 
-	log     strings.Builder
+	log     bytes.Buffer
 	logFull bool
 }
 
@@ -162,11 +165,15 @@ func (e *env) resolveMaps() error {
 		if msg := checkMapSpec(m); msg != "" {
 			return e.reject(ref.Slot, "%s", msg)
 		}
+		if msg := e.checkMapPrivilege(m); msg != "" {
+			return e.reject(ref.Slot, "%s", msg)
+		}
 		if ref.Value {
 			if m.Type != program.MapType(2) { // BPF_MAP_TYPE_ARRAY
 				return e.reject(ref.Slot, "no direct value access support for this map type")
 			}
-			if ref.Offset >= m.ValueSize {
+			// array_map_direct_value_addr: an array of one value only.
+			if ref.Offset >= m.ValueSize || m.MaxEntries != 1 {
 				return e.reject(ref.Slot, "invalid access to map value pointer, value_size=%d off=%d", m.ValueSize, ref.Offset)
 			}
 		}
@@ -174,4 +181,36 @@ func (e *env) resolveMaps() error {
 		e.mapValue[ref.Slot] = ref.Offset
 	}
 	return nil
+}
+
+// The loader's capabilities, as the kernel derives them from CAP_BPF and
+// CAP_PERFMON in bpf_check. bpfCapable allows bounded loops, the large
+// instruction limit and CAP_BPF helpers; the others follow CAP_PERFMON.
+func (e *env) bpfCapable() bool { return !e.opts.Unprivileged }
+
+// allowPtrLeaks is the kernel's env->allow_ptr_leaks: pointers may be
+// compared, stored where user space can read them, and turned to scalars.
+func (e *env) allowPtrLeaks() bool { return !e.opts.Unprivileged && !e.opts.WithoutPerfmon }
+
+// allowUninitStack is env->allow_uninit_stack.
+func (e *env) allowUninitStack() bool { return e.allowPtrLeaks() }
+
+// bypassSpecV1 is env->bypass_spec_v1: no Spectre v1 hardening of pointer
+// arithmetic and of the paths a mispredicted branch could take.
+func (e *env) bypassSpecV1() bool { return e.allowPtrLeaks() }
+
+// bypassSpecV4 is env->bypass_spec_v4: no Spectre v4 (store bypass)
+// hardening of stack spills.
+func (e *env) bypassSpecV4() bool { return e.allowPtrLeaks() }
+
+// helperAllowed reports whether the loader has the capability a helper
+// needs (bpf_base_func_proto's CAP_BPF and CAP_PERFMON groups).
+func (e *env) helperAllowed(p program.Privilege) bool {
+	switch p {
+	case program.PrivNone:
+		return true
+	case program.PrivBPF:
+		return e.bpfCapable()
+	}
+	return e.allowPtrLeaks() // CAP_PERFMON
 }

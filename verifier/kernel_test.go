@@ -2,17 +2,13 @@ package verifier
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/asm"
-	"github.com/cilium/ebpf/rlimit"
-	"golang.org/x/sys/unix"
 
+	"github.com/dropmon/dropmon/internal/kernelverdict"
 	"github.com/dropmon/dropmon/internal/testutil"
-	"github.com/dropmon/dropmon/program"
 )
 
 // TestKernelVerdicts loads every case of the table into the running kernel
@@ -20,37 +16,62 @@ import (
 // holds the case's message. It needs privileges (CAP_BPF and CAP_PERFMON or
 // root) and skips without them, unless DROPMON_REQUIRE_PRIVILEGED=1.
 //
-// Unprivileged cases cannot be loaded unprivileged where
-// kernel.unprivileged_bpf_disabled is set; those the table accepts are
-// loaded privileged (a privileged load accepts whatever an unprivileged one
-// does), the rejections are skipped.
+// Unprivileged cases are loaded by a child without CAP_BPF (which lowers
+// kernel.unprivileged_bpf_disabled from 2 to 0 while the test runs), and
+// withoutPerfmon cases by a child with CAP_BPF only; see package
+// kernelverdict. Where that is impossible (the sysctl is 1), the cases the
+// table accepts are loaded privileged (a privileged load accepts whatever
+// a less privileged one does) and the rejections are skipped.
 func TestKernelVerdicts(t *testing.T) {
-	_ = rlimit.RemoveMemlock() // kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK
-	probe, err := ebpf.NewProgram(&ebpf.ProgramSpec{Type: ebpf.SocketFilter, Instructions: ret0, License: "GPL"})
+	l, err := kernelverdict.NewLoader(&kernelverdict.Options{
+		// Errors and statistics only: a per-instruction log of a
+		// million-instruction run would not fit.
+		LogLevel: ebpf.LogLevelStats,
+	})
 	testutil.Privileged(t, err)
-	if errors.Is(err, ebpf.ErrNotSupported) {
+	if errors.Is(err, kernelverdict.ErrUnavailable) {
 		t.Skipf("no BPF on this system: %v", err)
 	}
 	if err != nil {
-		t.Fatalf("load of a trivial program: %v", err)
+		t.Fatal(err)
 	}
-	probe.Close()
+	t.Cleanup(func() {
+		if err := l.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	t.Logf("Spectre mitigations: %s", kernelverdict.Mitigations())
+	unavailable := map[kernelverdict.Mode]error{}
+	for _, mode := range []kernelverdict.Mode{kernelverdict.BPFOnly, kernelverdict.Unprivileged} {
+		if err := l.Available(mode); err != nil {
+			if !errors.Is(err, kernelverdict.ErrUnavailable) {
+				t.Fatal(err)
+			}
+			t.Logf("%v cases: %v", mode, err)
+			unavailable[mode] = err
+		}
+	}
 
 	counts := map[verdict]int{}
-	for _, c := range verifierCases {
+	for _, c := range slicesConcat(verifierCases, withoutPerfmonCases) {
 		t.Run(c.name, func(t *testing.T) {
 			want := c.kernelWant()
-			if c.unprivileged && want == reject {
-				t.Skip("unprivileged case: kernel.unprivileged_bpf_disabled forbids loading it unprivileged, " +
-					"and a privileged load would accept it")
+			mode := c.kernelMode()
+			if why := unavailable[mode]; why != nil {
+				if want == reject {
+					t.Skipf("%v case the kernel should reject cannot be loaded %v (%v), "+
+						"and a privileged load would accept it", mode, mode, why)
+				}
+				mode = kernelverdict.Privileged
 			}
-			got, log, err := loadIntoKernel(&c)
+			v, log, err := l.Load(c.program(), mode)
 			if err != nil {
 				t.Fatal(err)
 			}
+			got := verdict(v)
 			counts[got]++
 			if got != want {
-				t.Fatalf("kernel: %s, table: %s (%s); log:\n%s", got, want, c.msg, log)
+				t.Fatalf("kernel (%v): %s, table: %s (%s); log:\n%s", mode, got, want, c.msg, log)
 			}
 			if got == reject && log != "" && !strings.Contains(log, c.msg) {
 				t.Errorf("kernel log does not contain %q:\n%s", c.msg, log)
@@ -60,90 +81,13 @@ func TestKernelVerdicts(t *testing.T) {
 	t.Logf("kernel: %d accepted, %d rejected", counts[accept], counts[reject])
 }
 
-// loadIntoKernel creates the case's maps, points its map loads at them and
-// loads the program. err is for failures that are not the verifier's
-// verdict (a map the kernel cannot create, a program cilium cannot encode).
-func loadIntoKernel(c *verifierCase) (got verdict, log string, err error) {
-	var maps []*ebpf.Map
-	defer func() {
-		for _, m := range maps {
-			m.Close()
-		}
-	}()
-	for i, ms := range c.maps {
-		m, err := ebpf.NewMap(kernelMapSpec(ms))
-		if err != nil {
-			return reject, "", fmt.Errorf("create map %d (%v): %w", i, ms.Type, err)
-		}
-		maps = append(maps, m)
+// kernelMode is the privilege the kernel loads the case with.
+func (c *verifierCase) kernelMode() kernelverdict.Mode {
+	switch {
+	case c.unprivileged:
+		return kernelverdict.Unprivileged
+	case c.withoutPerfmon:
+		return kernelverdict.BPFOnly
 	}
-	insns := make(asm.Instructions, len(c.insns))
-	copy(insns, c.insns)
-	for i := range insns {
-		if atomic := insns[i].OpCode.AtomicOp(); insns[i].OpCode.Class() == asm.StXClass && atomic != asm.InvalidAtomic {
-			// cilium/ebpf v0.22's Marshal takes an atomic's immediate from
-			// Constant before it derives it from the opcode, so every
-			// atomic would load as BPF_ADD; give it the immediate.
-			insns[i].Constant = int64(atomic >> 8)
-		}
-		if !insns[i].IsLoadFromMap() {
-			continue
-		}
-		idx := int(uint32(insns[i].Constant))
-		if idx >= len(maps) {
-			continue // left to the kernel, which rejects the fd
-		}
-		if err := insns[i].AssociateMap(maps[idx]); err != nil {
-			return reject, "", fmt.Errorf("instruction %d: %w", i, err)
-		}
-	}
-	typ := c.progType
-	if typ == program.Unspec {
-		typ = program.SocketFilter
-	}
-	prog, err := ebpf.NewProgramWithOptions(&ebpf.ProgramSpec{
-		Name:         "dropmon_case",
-		Type:         ebpf.ProgramType(typ),
-		Instructions: insns,
-		License:      "GPL",
-	}, ebpf.ProgramOptions{
-		// Errors and statistics only: a per-instruction log of a
-		// million-instruction run would not fit.
-		LogLevel:     ebpf.LogLevelStats,
-		LogSizeStart: 1 << 20,
-	})
-	if err == nil {
-		prog.Close()
-		return accept, "", nil
-	}
-	var verr *ebpf.VerifierError
-	if errors.As(err, &verr) {
-		return reject, strings.Join(verr.Log, "\n"), nil
-	}
-	if errors.Is(err, unix.EFAULT) {
-		// The kernel gives up on too complex a program ("The sequence of
-		// 8193 jumps is too complex") with EFAULT, and cilium/ebpf then
-		// drops the log; the message cannot be checked.
-		return reject, "", nil
-	}
-	for _, errno := range []error{unix.EINVAL, unix.EACCES, unix.E2BIG} {
-		if errors.Is(err, errno) {
-			return reject, err.Error(), nil
-		}
-	}
-	return reject, "", fmt.Errorf("load: %w", err)
-}
-
-func kernelMapSpec(ms *program.MapSpec) *ebpf.MapSpec {
-	spec := &ebpf.MapSpec{
-		Type:       ms.Type,
-		KeySize:    ms.KeySize,
-		ValueSize:  ms.ValueSize,
-		MaxEntries: ms.MaxEntries,
-		Flags:      ms.Flags,
-	}
-	if ms.InnerMap != nil {
-		spec.InnerMap = kernelMapSpec(ms.InnerMap)
-	}
-	return spec
+	return kernelverdict.Privileged
 }

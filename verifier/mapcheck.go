@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
@@ -144,6 +145,7 @@ const (
 	lpmKeySizeMin   = 4 + 1   // sizeof(struct bpf_lpm_trie_key_u8) + 1 byte of data
 	lpmKeySizeMax   = 4 + 256 // prefix length + LPM_DATA_SIZE_MAX
 	htabElemSize    = 48      // sizeof(struct htab_elem), roughly
+	htabBucketSize  = 16      // sizeof(struct bucket)
 )
 
 var mapTypeNames = map[program.MapType]string{
@@ -241,6 +243,12 @@ func checkHash(m *program.MapSpec) string {
 			m.MaxEntries, m.KeySize, m.ValueSize, fn)
 	case m.KeySize > maxBPFStack:
 		return fmt.Sprintf("key_size %d: programs cannot handle keys larger than %d (%s: E2BIG)", m.KeySize, maxBPFStack, fn)
+	case m.MaxEntries > 1<<31:
+		return fmt.Sprintf("max_entries %d is more than 2^31 (htab_map_alloc: E2BIG)", m.MaxEntries)
+	case nextPow2(m.MaxEntries) > math.MaxUint32/htabBucketSize:
+		// The bucket array's size must fit in a u32.
+		return fmt.Sprintf("max_entries %d needs %d buckets of %d bytes, more than 4 GiB (htab_map_alloc: E2BIG)",
+			m.MaxEntries, nextPow2(m.MaxEntries), htabBucketSize)
 	case uint64(m.KeySize)+uint64(m.ValueSize) >= kmallocMaxSize-htabElemSize:
 		return fmt.Sprintf("key_size %d + value_size %d is too large (%s: E2BIG)", m.KeySize, m.ValueSize, fn)
 	case percpu && roundUp8(m.ValueSize) > pcpuMinUnitSize:
@@ -433,3 +441,12 @@ func checkRingbuf(m *program.MapSpec) string {
 }
 
 func roundUp8(n uint32) uint64 { return (uint64(n) + 7) &^ 7 }
+
+// nextPow2 is roundup_pow_of_two, in 64 bits.
+func nextPow2(n uint32) uint64 {
+	p := uint64(1)
+	for p < uint64(n) {
+		p <<= 1
+	}
+	return p
+}

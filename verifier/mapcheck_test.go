@@ -130,6 +130,13 @@ func TestCheckMapSpec(t *testing.T) {
 		// Refusals.
 		{"hash key 0", testMap(ebpf.Hash, 0, 8, 1, 0), "none may be 0"},
 		{"hash max_entries 0", testMap(ebpf.Hash, 4, 8, 0, 0), "max_entries 0"},
+		// Linux 6.18 creates a hash of 2^27 entries (without
+		// preallocation) and refuses 2^27+1 with E2BIG: its 2^28 buckets
+		// of 16 bytes overflow a u32.
+		{"hash of 2^27 entries", testMap(ebpf.Hash, 4, 8, 1<<27, fNoPrealloc), ""},
+		{"hash of 2^27+1 entries", testMap(ebpf.Hash, 4, 8, 1<<27+1, fNoPrealloc), "buckets of 16 bytes"},
+		{"hash of 2^31+1 entries", testMap(ebpf.Hash, 4, 8, 1<<31+1, fNoPrealloc), "more than 2^31"},
+		{"hash of 2^32-1 entries", testMap(ebpf.Hash, 4, 8, 1<<32-1, 0), "more than 2^31"},
 		{"hash key too large", testMap(ebpf.Hash, 513, 8, 1, 0), "keys larger than 512"},
 		{"hash unknown flag", testMap(ebpf.Hash, 4, 8, 1, 1<<20), "flags 0x100000 not allowed"},
 		{"hash no common lru", testMap(ebpf.Hash, 4, 8, 1, fNoCommonLRU), "without an LRU map"},
@@ -171,6 +178,37 @@ func TestCheckMapSpec(t *testing.T) {
 			}
 			if !strings.Contains(got, tt.wantErr) {
 				t.Fatalf("got %q, want it to contain %q", got, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestMapPrivilege checks the map types map_create lets only CAP_BPF
+// create (Linux 6.18 answers EPERM to nobody for an LRU hash).
+func TestMapPrivilege(t *testing.T) {
+	prog := func(m *program.MapSpec) *program.Program {
+		return &program.Program{Type: program.SocketFilter, License: "GPL", Maps: []*program.MapSpec{m},
+			Insns: asm.Instructions{asm.LoadMapPtr(asm.R1, 0), asm.Mov.Imm(asm.R0, 0), asm.Return()}}
+	}
+	for _, tt := range []struct {
+		name string
+		m    *program.MapSpec
+		opts *Options
+		want string
+	}{
+		{"unprivileged hash", testMap(ebpf.Hash, 4, 8, 4, 0), &Options{Unprivileged: true}, ""},
+		{"unprivileged array", testMap(ebpf.Array, 4, 8, 4, 0), &Options{Unprivileged: true}, ""},
+		{"unprivileged lru hash", testMap(ebpf.LRUHash, 4, 8, 4, 0), &Options{Unprivileged: true}, "lru_hash needs CAP_BPF"},
+		{"unprivileged stack trace", testMap(ebpf.StackTrace, 4, 8, 4, 0), &Options{Unprivileged: true}, "stack_trace needs CAP_BPF"},
+		{"without perfmon lru hash", testMap(ebpf.LRUHash, 4, 8, 4, 0), &Options{WithoutPerfmon: true}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Verify(prog(tt.m), tt.opts)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Fatalf("got %v, want %q", err, tt.want)
 			}
 		})
 	}

@@ -18,8 +18,12 @@ func (e *env) checkLoadX(pc int, in *program.Insn) error {
 		return err
 	}
 	size := in.Op.MemSize()
+	typ := e.regs()[in.Src].typ
 	v, err := e.access(pc, in.Src, in.Off, size, false, nil)
 	if err != nil {
+		return err
+	}
+	if err := e.savePtrType(pc, typ); err != nil {
 		return err
 	}
 	if in.Op >= program.LdxSB && v.typ == Scalar {
@@ -43,7 +47,7 @@ func (e *env) checkStore(pc int, in *program.Insn) error {
 	} else {
 		val.setConstScalar(uint64(in.Imm))
 	}
-	if val.typ != Scalar && e.opts.Unprivileged {
+	if val.typ != Scalar && !e.allowPtrLeaks() {
 		switch t := e.regs()[in.Dst].typ; t {
 		case PtrToStack:
 		case PtrToMapValue:
@@ -54,8 +58,39 @@ func (e *env) checkStore(pc int, in *program.Insn) error {
 			return e.reject(pc, "R%d leaks addr into mem", in.Src)
 		}
 	}
-	_, err := e.access(pc, in.Dst, in.Off, in.Op.MemSize(), true, &val)
-	return err
+	typ := e.regs()[in.Dst].typ
+	if _, err := e.access(pc, in.Dst, in.Off, in.Op.MemSize(), true, &val); err != nil {
+		return err
+	}
+	return e.savePtrType(pc, typ)
+}
+
+// savePtrType records the pointer type a load or store used, and refuses
+// an instruction that paths use with a context (or socket) pointer and
+// with another pointer (save_aux_ptr_type): the kernel rewrites context
+// accesses, so one instruction cannot serve both.
+func (e *env) savePtrType(pc int, t RegType) error {
+	if e.ptrType == nil {
+		e.ptrType = make([]RegType, len(e.insns))
+	}
+	prev := &e.ptrType[pc]
+	switch {
+	case *prev == NotInit:
+		*prev = t
+	case *prev != t && (!ptrTypeMismatchOK(t) || !ptrTypeMismatchOK(*prev)):
+		return e.reject(pc, "same insn cannot be used with different pointers")
+	}
+	return nil
+}
+
+// ptrTypeMismatchOK is reg_type_mismatch_ok: the pointers whose accesses
+// the kernel does not rewrite.
+func ptrTypeMismatchOK(t RegType) bool {
+	switch t {
+	case PtrToCtx, PtrToSocket, PtrToSockCommon:
+		return false
+	}
+	return true
 }
 
 // checkAtomic simulates an atomic read-modify-write: allowed on the stack
@@ -73,11 +108,11 @@ func (e *env) checkAtomic(pc int, in *program.Insn) error {
 		if err := e.checkRead(pc, 0); err != nil {
 			return err
 		}
-		if regs[0].typ != Scalar && e.opts.Unprivileged {
+		if regs[0].typ != Scalar && !e.allowPtrLeaks() {
 			return e.reject(pc, "R0 leaks addr into mem")
 		}
 	}
-	if regs[in.Src].typ != Scalar && e.opts.Unprivileged {
+	if regs[in.Src].typ != Scalar && !e.allowPtrLeaks() {
 		return e.reject(pc, "R%d leaks addr into mem", in.Src)
 	}
 	switch t := regs[in.Dst].typ; t {
@@ -89,6 +124,9 @@ func (e *env) checkAtomic(pc int, in *program.Insn) error {
 		return e.reject(pc, "BPF_ATOMIC stores into R%d %s is not allowed", in.Dst, t)
 	}
 	size := in.Op.MemSize()
+	if err := e.strictAlignment(pc, &regs[in.Dst], in.Off, size); err != nil {
+		return err
+	}
 	old, err := e.access(pc, in.Dst, in.Off, size, false, nil)
 	if err != nil {
 		return err
@@ -102,7 +140,7 @@ func (e *env) checkAtomic(pc int, in *program.Insn) error {
 		// The slot held a spilled pointer. The fetch gives it back as
 		// that pointer, as a fill would; the slot now holds pointer
 		// arithmetic no one may read as a number without privileges.
-		if e.opts.Unprivileged {
+		if !e.allowPtrLeaks() {
 			return e.reject(pc, "attempt to corrupt spilled pointer on stack")
 		}
 		if size != 8 {
@@ -114,6 +152,30 @@ func (e *env) checkAtomic(pc int, in *program.Insn) error {
 		e.regs()[0] = old
 	case isFetch(in.Op):
 		e.regs()[in.Src] = old
+	}
+	return nil
+}
+
+// strictAlignment is check_ptr_alignment with strict set, as for atomics:
+// the access must be aligned to its size whatever the architecture
+// allows. (Stack accesses are always checked, in stackAccess.)
+func (e *env) strictAlignment(pc int, ptr *regState, off int32, size int) error {
+	var desc string
+	switch ptr.typ {
+	case PtrToMapValue:
+		desc = "value "
+	case PtrToMem:
+	default:
+		return nil
+	}
+	if size == 1 {
+		return nil
+	}
+	// The low bits of var_off + off must be known zero.
+	c := uint64(int64(ptr.off) + int64(off))
+	t := ptr.tn.add(tnum{v: c})
+	if (t.v|t.m)&uint64(size-1) != 0 {
+		return e.reject(pc, "misaligned %saccess off (%#x; %#x)+%d+%d size %d", desc, ptr.tn.v, ptr.tn.m, ptr.off, off, size)
 	}
 	return nil
 }
@@ -162,8 +224,8 @@ func (e *env) access(pc int, regno uint8, off int32, size int, write bool, val *
 	case PtrToStack:
 		return e.stackAccess(pc, regno, &ptr, off, size, write, val)
 	case PtrToMapValue:
-		if write && ptr.m != nil && ptr.m.Flags&bpfFRdonlyProg != 0 {
-			return out, e.reject(pc, "write into map forbidden, value_size=%d off=%d size=%d", ptr.size, ptr.off+off, size)
+		if err := e.mapAccessType(pc, &ptr, ptr.off+off, int64(size), write); err != nil {
+			return out, err
 		}
 		err = e.regionAccess(pc, regno, &ptr, off, size, int64(ptr.size), "map value", "value_size")
 	case PtrToMem:
@@ -199,8 +261,21 @@ func mapStructName(m *program.MapSpec) string {
 	return "bpf_map"
 }
 
-// bpfFRdonlyProg is BPF_F_RDONLY_PROG: the program may only read the map.
-const bpfFRdonlyProg = 1 << 7
+// mapAccessType refuses a program's write into a map created
+// BPF_F_RDONLY_PROG and its read from one created BPF_F_WRONLY_PROG
+// (check_map_access_type); off is the access's fixed offset.
+func (e *env) mapAccessType(pc int, ptr *regState, off int32, size int64, write bool) error {
+	if ptr.m == nil {
+		return nil
+	}
+	switch {
+	case write && ptr.m.Flags&fRdonlyProg != 0:
+		return e.reject(pc, "write into map forbidden, value_size=%d off=%d size=%d", ptr.size, off, size)
+	case !write && ptr.m.Flags&fWronlyProg != 0:
+		return e.reject(pc, "read from map forbidden, value_size=%d off=%d size=%d", ptr.size, off, size)
+	}
+	return nil
+}
 
 // regionAccess checks an access into a region of known size through a
 // pointer with a fixed and a variable offset (check_mem_region_access).

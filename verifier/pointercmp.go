@@ -5,32 +5,32 @@ import "github.com/dropmon/dropmon/program"
 // maxPacketOff is MAX_PACKET_OFF: packet offsets fit in 16 bits.
 const maxPacketOff = 0xffff
 
-// pointerJump handles a conditional jump with a pointer operand: null
-// checks, packet range checks, and (privileged only) other comparisons,
-// which teach nothing.
+// pointerJump handles a conditional jump with a pointer operand, in the
+// kernel's order (check_cond_jmp_op): a pointer source is refused first
+// to loaders that may not leak pointers (unless both are packet
+// pointers); then a comparison whose outcome is known (a pointer that
+// cannot be NULL against 0) goes one way; then null checks ("if r0 == 0",
+// 64-bit, immediate 0) and packet range checks teach both sides; any
+// other comparison of a pointer teaches nothing, and only loaders that
+// may leak pointers may make it.
 func (e *env) pointerJump(pc int, in *program.Insn, c cond, is32 bool, dst, src *regState, srcReg bool) (int, error) {
-	if !is32 && (c == condEQ || c == condNE) {
-		ptr := dst
-		if dst.typ == Scalar {
-			ptr = src
+	if srcReg && src.typ != Scalar && !(isPacketPtr(dst.typ) && isPacketPtr(src.typ)) && !e.allowPtrLeaks() {
+		return -1, e.reject(pc, "R%d pointer comparison prohibited", in.Src)
+	}
+	switch pointerBranchTaken(dst, src, c, is32) {
+	case 1:
+		return in.Target(), e.pushSpeculative(pc, in, pc+1)
+	case 0:
+		return pc + 1, e.pushSpeculative(pc, in, in.Target())
+	}
+	if !is32 && !srcReg && in.Imm == 0 && (c == condEQ || c == condNE) && dst.typ.OrNull() {
+		other := e.cur.clone()
+		markNull(other, dst, c == condEQ)
+		markNull(e.cur, dst, c != condEQ)
+		if err := e.push(other, in.Target(), pc); err != nil {
+			return -1, err
 		}
-		zero := (ptr == dst && src.isZero()) || (ptr == src && dst.isZero())
-		if zero {
-			if !ptr.typ.OrNull() {
-				// A pointer that is not _or_null is never NULL.
-				if c == condEQ {
-					return pc + 1, nil
-				}
-				return in.Target(), nil
-			}
-			other := e.cur.clone()
-			markNull(other, ptr, c == condEQ)
-			markNull(e.cur, ptr, c != condEQ)
-			if err := e.push(other, in.Target(), pc); err != nil {
-				return -1, err
-			}
-			return pc + 1, nil
-		}
+		return pc + 1, nil
 	}
 	if srcReg && !is32 {
 		if data, end, cc, ok := packetCompare(dst, src, c); ok {
@@ -52,17 +52,47 @@ func (e *env) pointerJump(pc int, in *program.Insn, c cond, is32 bool, dst, src 
 			return pc + 1, nil
 		}
 	}
-	if e.opts.Unprivileged {
-		r := in.Dst
-		if dst.typ == Scalar {
-			r = in.Src
-		}
-		return -1, e.reject(pc, "R%d pointer comparison prohibited", r)
+	if dst.typ != Scalar && !e.allowPtrLeaks() {
+		return -1, e.reject(pc, "R%d pointer comparison prohibited", in.Dst)
 	}
 	if err := e.push(e.cur.clone(), in.Target(), pc); err != nil {
 		return -1, err
 	}
 	return pc + 1, nil
+}
+
+// pointerBranchTaken decides a 64-bit "if ptr == 0" or "if ptr != 0",
+// in either operand order, for a pointer that cannot be NULL (the
+// pointer half of is_branch_taken): 1 taken, 0 not, -1 unknown. Linux
+// 6.18 decides no JMP32 comparison of a pointer.
+func pointerBranchTaken(dst, src *regState, c cond, is32 bool) int {
+	if is32 || (c != condEQ && c != condNE) {
+		return -1
+	}
+	ptr, k := dst, src
+	if !k.isConst() {
+		ptr, k = src, dst
+	}
+	if !k.isConst() || k.tn.v != 0 || !notNull(ptr.typ) {
+		return -1
+	}
+	return b2i(c == condNE)
+}
+
+// notNull lists the pointers that are never NULL (reg_not_null): the
+// stack, context and packet pointers are not among them, so comparing
+// those with 0 teaches nothing.
+func notNull(t RegType) bool {
+	switch t {
+	case PtrToMapValue, PtrToMapKey, ConstPtrToMap, PtrToMem, PtrToSocket, PtrToSockCommon:
+		return true
+	}
+	return false
+}
+
+// isPacketPtr is reg_is_pkt_pointer_any.
+func isPacketPtr(t RegType) bool {
+	return t == PtrToPacket || t == PtrToPacketMeta || t == PtrToPacketEnd
 }
 
 // markNull settles every copy of an _or_null pointer (same id): the scalar

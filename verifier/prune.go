@@ -16,6 +16,9 @@ package verifier
 // checkpoint that keeps failing to match is dropped, so a bounded loop
 // costs memory in proportion to its length / 100.
 
+// A speculative checkpoint (pushSpeculative) proves nothing for a path
+// that really runs, so it prunes only speculative ones.
+
 // checkpoint is an explored state at an instruction.
 type checkpoint struct {
 	st        *vstate
@@ -51,12 +54,16 @@ func (e *env) isStateVisited(pc int) (bool, error) {
 			if e.jmpsSeen < 20 && e.sinceCkpt < 100 {
 				add = false
 			}
-		} else if e.statesEqual(cp.st, e.cur, pc) {
+		} else if !(cp.st.speculative && !e.cur.speculative) && e.statesEqual(cp.st, e.cur, pc) {
 			cp.hit++
 			e.explored[pc] = list
 			return true, nil
 		}
-		cp.miss++
+		if add {
+			// Only a miss that adds a state counts: otherwise a loop's
+			// iterations would evict the states kept from earlier ones.
+			cp.miss++
+		}
 		if n := 3; cp.miss > cp.hit*n+n {
 			list[i] = list[len(list)-1]
 			list[len(list)-1] = nil
@@ -66,7 +73,9 @@ func (e *env) isStateVisited(pc int) (bool, error) {
 		}
 	}
 	e.explored[pc] = list
-	if !add {
+	if !add || (!e.bpfCapable() && len(list) > complexityLimitStates) {
+		// Without CAP_BPF an instruction keeps at most 64 states
+		// (BPF_COMPLEXITY_LIMIT_STATES).
 		return false, nil
 	}
 	cp := &checkpoint{st: e.cur.clone(), parent: e.cur.parent, branches: 1, pc: pc}

@@ -28,9 +28,14 @@ func (e *env) stackAccess(pc int, regno uint8, ptr *regState, off int32, size in
 		dir = "write to"
 	}
 	if !ptr.tn.isConst() {
+		// check_ptr_alignment: stack accesses are always aligned.
+		t := ptr.tn.add(tnum{v: uint64(int64(ptr.off) + int64(off))})
+		if size > 1 && (t.v|t.m)&uint64(size-1) != 0 {
+			return out, e.reject(pc, "misaligned stack access off (%#x; %#x)+%d+%d size %d", ptr.tn.v, ptr.tn.m, ptr.off, off, size)
+		}
 		lo := int64(ptr.off) + int64(off) + ptr.smin
 		hi := int64(ptr.off) + int64(off) + ptr.smax
-		if e.opts.Unprivileged || lo < -maxBPFStack || hi+int64(size) > 0 {
+		if !e.bypassSpecV1() || lo < -maxBPFStack || hi+int64(size) > 0 {
 			return out, e.reject(pc, "invalid variable-offset %s stack R%d var_off=%s off=%d size=%d", dir, regno, ptr.tn, ptr.off+off, size)
 		}
 		if err := e.stackRange(pc, f, int(lo), int(hi)+size, write, int(regno), true); err != nil {
@@ -50,7 +55,7 @@ func (e *env) stackAccess(pc int, regno uint8, ptr *regState, off int32, size in
 	if write {
 		return out, e.stackWrite(pc, f, int(o), size, val)
 	}
-	return e.stackRead(pc, f, int(o), size)
+	return e.stackRead(pc, regno, f, int(o), size)
 }
 
 func (e *env) noteDepth(f *funcState, o int) {
@@ -62,11 +67,14 @@ func (e *env) stackWrite(pc int, f *funcState, o, size int, val *regState) error
 	f.grow(o)
 	slot, j := slotOf(o)
 	s := &f.stack[slot]
+	e.noteStackStore(pc, s, size, val.typ != Scalar)
 	if val.typ == PtrToStack && int(val.frameno) > f.frameno {
 		// It would outlive the frame it points into.
 		return e.reject(pc, "cannot spill pointers to stack into stack frame of the caller")
 	}
-	if size == 8 {
+	if size == 8 && (val.typ != Scalar || e.bpfCapable()) {
+		// Without CAP_BPF a scalar is not spilled: its bytes are
+		// STACK_MISC (STACK_ZERO for 0), and a fill reads an unknown.
 		s.spill = *val
 		s.kind = [8]uint8{stackSpill, stackSpill, stackSpill, stackSpill, stackSpill, stackSpill, stackSpill, stackSpill}
 		return nil
@@ -74,11 +82,11 @@ func (e *env) stackWrite(pc int, f *funcState, o, size int, val *regState) error
 	if val.typ != Scalar {
 		return e.reject(pc, "invalid size of register spill")
 	}
-	if s.spilled() && s.spill.typ != Scalar && e.opts.Unprivileged {
+	if size != 8 && s.spilled() && s.spill.typ != Scalar && !e.allowPtrLeaks() {
 		return e.reject(pc, "attempt to corrupt spilled pointer on stack")
 	}
 	s.unspill()
-	if j == 0 && !e.opts.Unprivileged && val.umax < 1<<(8*size) {
+	if j == 0 && e.bpfCapable() && val.umax < 1<<(8*size) {
 		// A narrow spill of a scalar that fits keeps its facts, as the
 		// kernel keeps them for privileged loaders.
 		s.spill = *val
@@ -95,6 +103,30 @@ func (e *env) stackWrite(pc int, f *funcState, o, size int, val *regState) error
 		s.kind[j+i] = k
 	}
 	return nil
+}
+
+// noteStackStore marks a stack store the kernel follows with a barrier
+// against Spectre v4 (nospec_result, for loaders without bypass_spec_v4):
+// a spill of a pointer, or a store into a slot whose first size bytes (in
+// the kernel's order, from the slot's top) are not all STACK_MISC or
+// STACK_ZERO. The barrier also ends speculation, so a speculative path
+// ends after such a store (doCheck).
+func (e *env) noteStackStore(pc int, s *stackSlot, size int, pointer bool) {
+	if e.bypassSpecV4() {
+		return
+	}
+	fence := pointer
+	for i := 0; i < size && !fence; i++ {
+		k := s.kind[7-i]
+		fence = k != stackMisc && k != stackZero
+	}
+	if !fence {
+		return
+	}
+	if e.nospecResult == nil {
+		e.nospecResult = make([]bool, len(e.insns))
+	}
+	e.nospecResult[pc] = true
 }
 
 // fill reads a spilled register back: whole, or a part of a spilled
@@ -140,15 +172,17 @@ func (s *stackSlot) unspill() {
 	}
 }
 
-func (e *env) stackRead(pc int, f *funcState, o, size int) (regState, error) {
+func (e *env) stackRead(pc int, regno uint8, f *funcState, o, size int) (regState, error) {
 	var out regState
 	slot, j := slotOf(o)
 	if slot >= len(f.stack) {
-		if !e.opts.Unprivileged { // privileged loaders may read uninitialised stack
+		if e.allowUninitStack() {
 			out.setBoundedScalar(size)
 			return out, nil
 		}
-		return out, e.reject(pc, "invalid read from stack off %d+%d size %d", o, 0, size)
+		// Below the stack the frame has used so far
+		// (check_stack_slot_within_bounds).
+		return out, e.reject(pc, "invalid read from stack R%d off=%d size=%d", regno, o, size)
 	}
 	s := &f.stack[slot]
 	if s.spilled() {
@@ -162,7 +196,7 @@ func (e *env) stackRead(pc int, f *funcState, o, size int) (regState, error) {
 		case stackSpill:
 			zero = false
 		case stackInvalid:
-			if e.opts.Unprivileged {
+			if !e.allowUninitStack() {
 				return out, e.reject(pc, "invalid read from stack off %d+%d size %d", o, i, size)
 			}
 			zero = false
@@ -192,21 +226,51 @@ func (e *env) stackRange(pc int, f *funcState, lo, hi int, write bool, regno int
 		for o := lo; o < hi; o++ {
 			slot, j := slotOf(o)
 			s := &f.stack[slot]
+			if !varOff {
+				e.noteStackStore(pc, s, 1, false) // the helper's bytes are stores of their own
+			}
+			if s.spilled() && s.spill.typ != Scalar && !e.allowPtrLeaks() {
+				// The helper's bytes are stores of their own.
+				return e.reject(pc, "attempt to corrupt spilled pointer on stack")
+			}
 			s.unspill()
 			s.kind[j] = stackMisc
 		}
 		return nil
 	}
-	if !e.opts.Unprivileged {
+	if e.allowUninitStack() {
+		return nil
+	}
+	if slot, _ := slotOf(lo); slot >= len(f.stack) && !varOff {
+		return e.reject(pc, "invalid read from stack R%d off=%d size=%d", regno, lo, hi-lo)
+	}
+	return e.stackInitialised(pc, f, lo, hi, regno, varOff)
+}
+
+// stackInitialised checks that the bytes [lo, hi) hold data a helper may
+// read (the byte loop of check_stack_range_initialized).
+func (e *env) stackInitialised(pc int, f *funcState, lo, hi, regno int, varOff bool) error {
+	if e.allowUninitStack() {
 		return nil
 	}
 	for o := lo; o < hi; o++ {
 		slot, j := slotOf(o)
-		if slot >= len(f.stack) || f.stack[slot].kind[j] == stackInvalid {
+		if slot < len(f.stack) && f.stack[slot].spilled() {
+			// A spilled scalar makes its whole slot initialised for a
+			// helper, a narrow one too; a spilled pointer is none for a
+			// loader that may not leak it (check_stack_range_initialized).
+			if f.stack[slot].spill.typ == Scalar {
+				continue
+			}
+			if e.allowPtrLeaks() {
+				continue
+			}
+		}
+		if slot >= len(f.stack) || f.stack[slot].kind[j] == stackInvalid || f.stack[slot].kind[j] == stackSpill {
 			if varOff {
 				return e.reject(pc, "invalid variable-offset read from stack R%d off %d+%d size %d", regno, lo, o-lo, hi-lo)
 			}
-			return e.reject(pc, "invalid indirect read from stack R%d off %d+%d size %d", regno, lo, o-lo, hi-lo)
+			return e.reject(pc, "invalid read from stack R%d off %d+%d size %d", regno, lo, o-lo, hi-lo)
 		}
 	}
 	return nil

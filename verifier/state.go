@@ -82,7 +82,11 @@ func (f *funcState) clone() *funcState {
 // vstate is one path's state: the frames from main to the current one.
 type vstate struct {
 	frames []*funcState
-	parent *checkpoint // the latest checkpoint on this path
+	// speculative marks a path the CPU may take only by misprediction
+	// (see pushSpeculative): its errors end it instead of the
+	// verification.
+	speculative bool
+	parent      *checkpoint // the latest checkpoint on this path
 	// refs are the references the path holds (ring buffer records from
 	// bpf_ringbuf_reserve): each must be submitted or discarded.
 	refs []reference
@@ -110,7 +114,7 @@ func (s *vstate) release(id uint32) bool {
 func (s *vstate) cur() *funcState { return s.frames[len(s.frames)-1] }
 
 func (s *vstate) clone() *vstate {
-	c := &vstate{frames: make([]*funcState, len(s.frames)), parent: s.parent,
+	c := &vstate{frames: make([]*funcState, len(s.frames)), parent: s.parent, speculative: s.speculative,
 		refs: append([]reference(nil), s.refs...)}
 	for i, f := range s.frames {
 		c.frames[i] = f.clone()

@@ -16,6 +16,13 @@ type Options struct {
 	// (JSON privileged:false, --unprivileged): no loops, no pointer
 	// comparisons other than null and packet checks, no pointer leaks.
 	Unprivileged bool
+	// WithoutPerfmon verifies as a loader with CAP_BPF but without
+	// CAP_PERFMON would be verified: bounded loops, the 1,000,000
+	// instruction limit and every helper that needs only CAP_BPF, but the
+	// pointer rules of unprivileged loaders (the kernel's allow_ptr_leaks,
+	// allow_uninit_stack, bypass_spec_v1 and bypass_spec_v4 are false).
+	// Unprivileged implies it.
+	WithoutPerfmon bool
 	// ContextSize is, for tracepoint programs, the record size from the
 	// event's format; 0 means the kernel's limit, 8192.
 	ContextSize int
@@ -29,11 +36,12 @@ type Options struct {
 
 // Limits, with the kernel's names.
 const (
-	complexityLimitInsns = 1_000_000 // BPF_COMPLEXITY_LIMIT_INSNS
-	complexityLimitJmps  = 8192      // BPF_COMPLEXITY_LIMIT_JMP_SEQ
-	maxBPFStack          = 512       // MAX_BPF_STACK
-	maxCallFrames        = 8         // MAX_CALL_FRAMES
-	maxLogBytes          = 1 << 20   // the log keeps its first MiB
+	complexityLimitInsns  = 1_000_000 // BPF_COMPLEXITY_LIMIT_INSNS
+	complexityLimitJmps   = 8192      // BPF_COMPLEXITY_LIMIT_JMP_SEQ
+	complexityLimitStates = 64        // BPF_COMPLEXITY_LIMIT_STATES: states per insn without CAP_BPF
+	maxBPFStack           = 512       // MAX_BPF_STACK
+	maxCallFrames         = 8         // MAX_CALL_FRAMES
+	maxLogBytes           = 1 << 20   // the log keeps its first MiB
 )
 
 // ErrRejected is matched by every *Error that rejects a program (all but
@@ -107,7 +115,8 @@ func Verify(p *program.Program, opts *Options) (v *Verified, err error) {
 // run is the pipeline: each phase is a small pass that may reject.
 func (env *env) run() error {
 	phases := []func() error{
-		env.checkJumpRanges, // raw jumps, before the decoder's own message
+		env.checkProgramSize, // bpf_prog_load's E2BIG, before any verification
+		env.checkJumpRanges,  // raw jumps, before the decoder's own message
 		env.decode,
 		env.resolveMaps,
 		env.findSubprogs,

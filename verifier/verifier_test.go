@@ -42,7 +42,7 @@ func TestVerify(t *testing.T) {
 		{name: "deref of a scalar", prog: cat(asm.Mov.Imm(asm.R1, 0), asm.LoadMem(asm.R0, asm.R1, 0, asm.DWord), asm.Return()),
 			wantErr: "R1 invalid mem access 'scalar'"},
 		{name: "uninitialised stack, unprivileged", unpriv: true, prog: cat(asm.LoadMem(asm.R0, asm.RFP, -8, asm.DWord), asm.Return()),
-			wantErr: "invalid read from stack off -8+0 size 8"},
+			wantErr: "invalid read from stack R10 off=-8 size=8"},
 		{name: "stack spill and fill keeps the pointer", prog: cat(asm.StoreMem(asm.RFP, -8, asm.R1, asm.DWord),
 			asm.LoadMem(asm.R2, asm.RFP, -8, asm.DWord), asm.LoadMem(asm.R0, asm.R2, 0, asm.Word), asm.Return())},
 		{name: "narrow spill keeps bounds", maps: []*program.MapSpec{arrayMap}, prog: cat(asm.FnGetPrandomU32.Call(),

@@ -1,0 +1,102 @@
+package verifier_test
+
+import (
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dropmon/dropmon/internal/kernelverdict"
+	"github.com/dropmon/dropmon/internal/testutil"
+	"github.com/dropmon/dropmon/internal/vdiff"
+)
+
+// The fixed set of TestDifferential: programs [0, differentialCount) of
+// differentialSeed, each in every mode the machine allows.
+// scripts/verifier-diff runs the same comparison at scale.
+const (
+	differentialSeed  = 1
+	differentialCount = 1200
+)
+
+// TestDifferential compares dropmon's verdicts with the running kernel's
+// on generated programs, privileged, with CAP_BPF but not CAP_PERFMON, and
+// unprivileged. Any false accept fails, and false rejects above 1% of a
+// mode's programs. Rejections both verifiers agree on should blame the
+// same instruction; the share that does is logged.
+func TestDifferential(t *testing.T) {
+	l, modes := differentialLoader(t)
+	t.Logf("Spectre mitigations: %s", kernelverdict.Mitigations())
+	start := time.Now()
+	var (
+		stats vdiff.Stats
+		mu    sync.Mutex
+		dis   []vdiff.Result
+	)
+	vdiff.Run(l, differentialSeed, 0, differentialCount, modes, 0, &stats, func(r *vdiff.Result) {
+		if k := r.Kind(); k != vdiff.Agree {
+			mu.Lock()
+			dis = append(dis, *r)
+			mu.Unlock()
+		}
+	})
+	var table strings.Builder
+	stats.Format(&table)
+	t.Logf("%d programs in %d modes in %v:\n%s", differentialCount, len(modes), time.Since(start).Round(time.Millisecond), &table)
+
+	groups := vdiff.GroupResults(dis)
+	for _, g := range groups {
+		r := &g.Results[0]
+		if g.Kind == vdiff.Failed {
+			t.Errorf("%s (%v): no kernel verdict: %v", r.Name, r.Mode, r.Err)
+			continue
+		}
+		t.Logf("%v / %v / %s: %d, e.g. %s (%v)", g.Kind, g.Class, g.Message, g.Count(), r.Name, r.Mode)
+	}
+	for _, mode := range modes {
+		c := stats.Mode(mode)
+		if c.FalseAccepts > 0 {
+			t.Errorf("%v: %d false accepts (dropmon accepts what the kernel rejects)", mode, c.FalseAccepts)
+		}
+		if c.FalseRejectPct() > 1 {
+			t.Errorf("%v: %d false rejects, %.1f%% of %d programs (at most 1%%)", mode, c.FalseRejects,
+				c.FalseRejectPct(), c.Programs)
+		}
+	}
+	if t.Failed() {
+		t.Logf("go run ./scripts/verifier-diff -n %d -seed %d -o report.txt shrinks and lists every disagreement",
+			differentialCount, differentialSeed)
+	}
+}
+
+// differentialLoader opens a kernel loader and finds the modes it can load
+// in; it skips the test when the kernel cannot be used at all.
+func differentialLoader(t *testing.T) (*kernelverdict.Loader, []kernelverdict.Mode) {
+	t.Helper()
+	l, err := kernelverdict.NewLoader(nil)
+	testutil.Privileged(t, err)
+	if errors.Is(err, kernelverdict.ErrUnavailable) {
+		t.Skipf("cannot load programs into the kernel: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := l.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	modes := []kernelverdict.Mode{kernelverdict.Privileged}
+	for _, mode := range []kernelverdict.Mode{kernelverdict.BPFOnly, kernelverdict.Unprivileged} {
+		if err := l.Available(mode); err != nil {
+			if !errors.Is(err, kernelverdict.ErrUnavailable) {
+				t.Fatal(err)
+			}
+			t.Logf("skipping %v mode: %v", mode, err)
+			continue
+		}
+		modes = append(modes, mode)
+	}
+	return l, modes
+}
