@@ -516,6 +516,19 @@ var stackCases = []verifierCase{
 	{name: "spilled scalar keeps its bounds", maps: array16, insns: cat(random, asm.And.Imm(asm.R6, 7),
 		asm.StoreMem(asm.RFP, -16, asm.R6, asm.DWord), lookupChecked(0), asm.LoadMem(asm.R6, asm.RFP, -16, asm.DWord),
 		asm.Add.Reg(asm.R0, asm.R6), asm.LoadMem(asm.R1, asm.R0, 0, asm.DWord), out), want: accept},
+	// Narrow fills (found by TestDifferential's generator): only the low
+	// bytes of a spilled scalar keep its facts; others are unknown unless
+	// the spilled value is 0.
+	{name: "fill of a spilled constant's high half is unknown", maps: array16, insns: cat(asm.Mov.Imm(asm.R1, 59),
+		asm.StoreMem(asm.RFP, -16, asm.R1, asm.DWord), asm.LoadMem(asm.R9, asm.RFP, -12, asm.Word), lookupChecked(0),
+		asm.Add.Reg(asm.R0, asm.R9), asm.LoadMem(asm.R0, asm.R0, 0, asm.Byte), out),
+		want: reject, msg: "R0 unbounded memory access, make sure to bounds check any such access"},
+	{name: "fill of a spilled constant's low half keeps it", maps: array16, insns: cat(asm.Mov.Imm(asm.R1, 9),
+		asm.StoreMem(asm.RFP, -16, asm.R1, asm.DWord), asm.LoadMem(asm.R9, asm.RFP, -16, asm.Word), lookupChecked(0),
+		asm.Add.Reg(asm.R0, asm.R9), asm.LoadMem(asm.R0, asm.R0, 0, asm.Byte), out), want: accept},
+	{name: "fill of a spilled zero's high half is zero", maps: array16, insns: cat(asm.Mov.Imm(asm.R1, 0),
+		asm.StoreMem(asm.RFP, -16, asm.R1, asm.DWord), asm.LoadMem(asm.R9, asm.RFP, -12, asm.Word), lookupChecked(0),
+		asm.Add.Reg(asm.R0, asm.R9), asm.LoadMem(asm.R0, asm.R0, 0, asm.Byte), out), want: accept},
 	{name: "stack pointer in a register", insns: cat(asm.Mov.Reg(asm.R2, asm.RFP), asm.Add.Imm(asm.R2, -8),
 		stImm(asm.R2, 0, 1, asm.DWord), asm.LoadMem(asm.R0, asm.R2, 0, asm.DWord), asm.Return()), want: accept},
 	{name: "variable-offset stack read", insns: cat(random, stImm(asm.RFP, -16, 0, asm.DWord),

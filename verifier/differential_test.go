@@ -10,6 +10,7 @@ import (
 	"github.com/dropmon/dropmon/internal/kernelverdict"
 	"github.com/dropmon/dropmon/internal/testutil"
 	"github.com/dropmon/dropmon/internal/vdiff"
+	"github.com/dropmon/dropmon/internal/vgen"
 )
 
 // The fixed set of TestDifferential: programs [0, differentialCount) of
@@ -23,8 +24,9 @@ const (
 // TestDifferential compares dropmon's verdicts with the running kernel's
 // on generated programs, privileged, with CAP_BPF but not CAP_PERFMON, and
 // unprivileged. Any false accept fails, and false rejects above 1% of a
-// mode's programs. Rejections both verifiers agree on should blame the
-// same instruction; the share that does is logged.
+// mode's programs, and so does a set that is not hard in some mode (see
+// checkMix). Rejections both verifiers agree on should blame the same
+// instruction; the share that does is logged.
 func TestDifferential(t *testing.T) {
 	l, modes := differentialLoader(t)
 	t.Logf("Spectre mitigations: %s", kernelverdict.Mitigations())
@@ -63,10 +65,27 @@ func TestDifferential(t *testing.T) {
 			t.Errorf("%v: %d false rejects, %.1f%% of %d programs (at most 1%%)", mode, c.FalseRejects,
 				c.FalseRejectPct(), c.Programs)
 		}
+		checkMix(t, &stats, mode)
 	}
 	if t.Failed() {
 		t.Logf("go run ./scripts/verifier-diff -n %d -seed %d -o report.txt shrinks and lists every disagreement",
 			differentialCount, differentialSeed)
+	}
+}
+
+// checkMix fails unless the fixed set is hard in mode: the kernel accepts
+// between 30 and 70% of it, and at least 5% of every class. A set the
+// kernel mostly rejects (or accepts) says little about where the
+// verifiers draw the line.
+func checkMix(t *testing.T, stats *vdiff.Stats, mode kernelverdict.Mode) {
+	t.Helper()
+	if c := stats.Mode(mode); c.KernelAcceptPct() < 30 || c.KernelAcceptPct() > 70 {
+		t.Errorf("%v: the kernel accepts %.1f%% of the fixed set, want 30-70%%", mode, c.KernelAcceptPct())
+	}
+	for _, class := range vgen.Classes {
+		if c := stats.Get(vdiff.Key{Class: class, Mode: mode}); c.KernelAcceptPct() < 5 {
+			t.Errorf("%v: the kernel accepts %.1f%% of class %v, want at least 5%%", mode, c.KernelAcceptPct(), class)
+		}
 	}
 }
 

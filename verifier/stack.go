@@ -141,11 +141,18 @@ func (e *env) fill(pc int, s *stackSlot, j, size int) (regState, bool, error) {
 		}
 		return s.spill, true, nil
 	}
+	// A narrow fill keeps the register's facts only from the spill's low
+	// bytes (the kernel's bpf_stack_narrow_access_ok, little-endian); a
+	// read of other bytes of a spilled scalar knows only that a spilled 0
+	// gives 0, and leaves the rest to the byte kinds (unknown).
 	switch {
 	case j == 0 && size <= w && s.spill.umax <= sizeMask(size):
 		return s.spill, true, nil
-	case j+size <= w && s.spill.isConst():
-		out.setConstScalar(s.spill.tn.v >> (8 * j) & sizeMask(size))
+	case j == 0 && size <= w && s.spill.isConst():
+		out.setConstScalar(s.spill.tn.v & sizeMask(size))
+		return out, true, nil
+	case j+size <= w && s.spill.isConst() && s.spill.tn.v == 0:
+		out.setConstScalar(0)
 		return out, true, nil
 	}
 	return out, false, nil

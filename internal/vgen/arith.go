@@ -50,6 +50,12 @@ func (b *builder) shift() {
 
 // alu32Offset computes an offset in a 32-bit subregister.
 func (b *builder) alu32Offset() {
+	b.alu32Value()
+	b.useAsOffset(asm.R1)
+}
+
+// alu32Value leaves in r1 an unknown value narrowed (or not) in 32 bits.
+func (b *builder) alu32Value() {
 	b.unknown(asm.R1)
 	switch b.intn(5) {
 	case 0:
@@ -63,7 +69,6 @@ func (b *builder) alu32Offset() {
 	case 4:
 		b.emit(asm.Mov.Imm32(asm.R2, -1), asm.Add.Reg32(asm.R1, asm.R2), asm.And.Imm32(asm.R1, 7))
 	}
-	b.useAsOffset(asm.R1)
 }
 
 // useAsOffset adds reg to a stack or map value pointer and reads there.
@@ -72,17 +77,22 @@ func (b *builder) useAsOffset(reg asm.Register) {
 		b.emit(asm.Mov.Reg(asm.R0, reg), asm.And.Imm(asm.R0, 1))
 		return
 	}
-	b.emit(asm.Mov.Reg(asm.R9, reg))
 	if b.chance(0.5) {
-		m := b.plainMap()
-		b.lookup(m, 8)
-		b.nullCheck(asm.R0)
-		b.emit(asm.Add.Reg(asm.R0, asm.R9), asm.LoadMem(asm.R0, asm.R0, 0, asm.Byte))
+		b.mapOffset(reg)
 		return
 	}
+	b.emit(asm.Mov.Reg(asm.R9, reg))
 	b.emit(stImm(asm.R10, -64, 0, asm.DWord), stImm(asm.R10, -56, 0, asm.DWord))
 	b.emit(asm.Mov.Reg(asm.R2, asm.R10), asm.Add.Imm(asm.R2, -64),
 		asm.Add.Reg(asm.R2, asm.R9), asm.LoadMem(asm.R0, asm.R2, 0, asm.Byte))
+}
+
+// mapOffset adds reg to a map value pointer and reads a byte there.
+func (b *builder) mapOffset(reg asm.Register) {
+	b.emit(asm.Mov.Reg(asm.R9, reg)) // the call clobbers r1-r5
+	b.lookup(b.plainMap(), 8)
+	b.nullCheck(asm.R0)
+	b.emit(asm.Add.Reg(asm.R0, asm.R9), asm.LoadMem(asm.R0, asm.R0, 0, asm.Byte))
 }
 
 // loop makes bounded loops, loops the verifier cannot bound, and plain

@@ -5,6 +5,8 @@
 // arguments on the stack, and loops. Generation is deterministic: the
 // i-th program of a seed is always the same. Programs are well formed
 // (valid encodings, r0 set, ending in exit) but often unsafe, so that
-// verifiers have something to disagree about; Shrink cuts a
-// disagreeing program down to a small reproducer.
+// verifiers have something to disagree about. Half of them are careful:
+// they keep to the stricter rules of loaders without CAP_PERFMON or
+// CAP_BPF, so that those modes too see programs they may accept. Shrink
+// cuts a disagreeing program down to a small reproducer.
 package vgen

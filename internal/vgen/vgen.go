@@ -66,7 +66,10 @@ type Case struct {
 	Seed  uint64
 	Index int
 	Class Class
-	Prog  *program.Program
+	// Careful programs keep to the rules of loaders without CAP_PERFMON
+	// and without CAP_BPF (see careful.go).
+	Careful bool
+	Prog    *program.Program
 }
 
 // Name identifies the case for logs and reports: "seed/index/class".
@@ -82,7 +85,8 @@ func Generate(seed uint64, n int) []Case {
 }
 
 // At returns the i-th program of seed. Classes take turns, so every class
-// has a sixth of any run.
+// has a sixth of any run; within a class, a carefulShare of programs are
+// careful.
 func At(seed uint64, i int) Case {
 	r := rand.New(rand.NewPCG(seed, uint64(i)))
 	class := Classes[i%len(Classes)]
@@ -90,8 +94,13 @@ func At(seed uint64, i int) Case {
 	if r.IntN(100) < 15 {
 		b.typ = program.CgroupSKB
 	}
+	careful := b.chance(carefulShare)
 	b.prologue()
-	generators[class](b)
+	if careful {
+		carefulGenerators[class](b)
+	} else {
+		generators[class](b)
+	}
 	b.epilogue()
 	p := &program.Program{
 		Name:    fmt.Sprintf("vgen_%d_%d", seed, i),
@@ -100,7 +109,7 @@ func At(seed uint64, i int) Case {
 		Maps:    b.maps,
 		License: "GPL",
 	}
-	return Case{Seed: seed, Index: i, Class: class, Prog: p}
+	return Case{Seed: seed, Index: i, Class: class, Careful: careful, Prog: p}
 }
 
 var generators = [numClasses]func(*builder){

@@ -59,33 +59,66 @@ func TestWellFormed(t *testing.T) {
 	}
 }
 
-// TestKernelMix loads the fixed set into the kernel, privileged, and
-// checks that it is hard: the kernel accepts between 30 and 70%.
+// TestKernelMix loads the fixed set into the kernel in every mode the
+// machine allows and checks that it is hard in each: the kernel accepts
+// between 30 and 70% of it, and at least 5% of every class.
 func TestKernelMix(t *testing.T) {
 	l := newLoader(t)
-	accepted := map[Class]int{}
-	total := 0
 	cases := Generate(testSeed, testCount)
+	for _, mode := range kernelverdict.Modes {
+		if err := l.Available(mode); err != nil {
+			if !errors.Is(err, kernelverdict.ErrUnavailable) {
+				t.Fatal(err)
+			}
+			t.Logf("skipping %v mode: %v", mode, err)
+			continue
+		}
+		t.Run(mode.String(), func(t *testing.T) { checkMix(t, l, mode, cases) })
+	}
+}
+
+func checkMix(t *testing.T, l *kernelverdict.Loader, mode kernelverdict.Mode, cases []Case) {
+	var accepted, careful, carefulAccepted [numClasses]int
+	total := 0
 	for i := range cases {
 		c := &cases[i]
-		v, _, err := l.Load(c.Prog, kernelverdict.Privileged)
+		v, _, err := l.Load(c.Prog, mode)
 		if err != nil {
 			t.Fatalf("%s: %v", c.Name(), err)
+		}
+		if c.Careful {
+			careful[c.Class]++
 		}
 		if v == kernelverdict.Accept {
 			accepted[c.Class]++
 			total++
+			if c.Careful {
+				carefulAccepted[c.Class]++
+			}
 		}
 	}
-	per := testCount / len(Classes)
+	per := len(cases) / len(Classes)
 	for _, class := range Classes {
-		t.Logf("%-14v kernel accepts %5.1f%%", class, 100*float64(accepted[class])/float64(per))
+		share := 100 * float64(accepted[class]) / float64(per)
+		t.Logf("%-14v kernel accepts %5.1f%% (careful %5.1f%% of %d, others %5.1f%%)", class, share,
+			pct(carefulAccepted[class], careful[class]), careful[class],
+			pct(accepted[class]-carefulAccepted[class], per-careful[class]))
+		if share < 5 {
+			t.Errorf("%v: the kernel accepts %.1f%% of class %v, want at least 5%%", mode, share, class)
+		}
 	}
-	share := 100 * float64(total) / float64(testCount)
-	t.Logf("all: kernel accepts %.1f%% of %d programs", share, testCount)
+	share := 100 * float64(total) / float64(len(cases))
+	t.Logf("all: kernel accepts %.1f%% of %d programs", share, len(cases))
 	if share < 30 || share > 70 {
-		t.Errorf("the kernel accepts %.1f%% of the fixed set, want 30-70%%", share)
+		t.Errorf("%v: the kernel accepts %.1f%% of the fixed set, want 30-70%%", mode, share)
 	}
+}
+
+func pct(n, of int) float64 {
+	if of == 0 {
+		return 0
+	}
+	return 100 * float64(n) / float64(of)
 }
 
 func TestShrink(t *testing.T) {
