@@ -1,14 +1,13 @@
 package verifier_test
 
 import (
-	"errors"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/dropmon/dropmon/internal/kernelverdict"
-	"github.com/dropmon/dropmon/internal/testutil"
+	"github.com/dropmon/dropmon/internal/kernelverdict/kvtest"
 	"github.com/dropmon/dropmon/internal/vdiff"
 	"github.com/dropmon/dropmon/internal/vgen"
 )
@@ -28,7 +27,7 @@ const (
 // checkMix). Rejections both verifiers agree on should blame the same
 // instruction; the share that does is logged.
 func TestDifferential(t *testing.T) {
-	l, modes := differentialLoader(t)
+	l, modes, _ := kvtest.Loader(t, nil)
 	t.Logf("Spectre mitigations: %s", kernelverdict.Mitigations())
 	start := time.Now()
 	var (
@@ -87,35 +86,4 @@ func checkMix(t *testing.T, stats *vdiff.Stats, mode kernelverdict.Mode) {
 			t.Errorf("%v: the kernel accepts %.1f%% of class %v, want at least 5%%", mode, c.KernelAcceptPct(), class)
 		}
 	}
-}
-
-// differentialLoader opens a kernel loader and finds the modes it can load
-// in; it skips the test when the kernel cannot be used at all.
-func differentialLoader(t *testing.T) (*kernelverdict.Loader, []kernelverdict.Mode) {
-	t.Helper()
-	l, err := kernelverdict.NewLoader(nil)
-	testutil.Privileged(t, err)
-	if errors.Is(err, kernelverdict.ErrUnavailable) {
-		t.Skipf("cannot load programs into the kernel: %v", err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := l.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	modes := []kernelverdict.Mode{kernelverdict.Privileged}
-	for _, mode := range []kernelverdict.Mode{kernelverdict.BPFOnly, kernelverdict.Unprivileged} {
-		if err := l.Available(mode); err != nil {
-			if !errors.Is(err, kernelverdict.ErrUnavailable) {
-				t.Fatal(err)
-			}
-			t.Logf("skipping %v mode: %v", mode, err)
-			continue
-		}
-		modes = append(modes, mode)
-	}
-	return l, modes
 }

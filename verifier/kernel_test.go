@@ -1,14 +1,13 @@
 package verifier
 
 import (
-	"errors"
 	"strings"
 	"testing"
 
 	"github.com/cilium/ebpf"
 
 	"github.com/dropmon/dropmon/internal/kernelverdict"
-	"github.com/dropmon/dropmon/internal/testutil"
+	"github.com/dropmon/dropmon/internal/kernelverdict/kvtest"
 )
 
 // TestKernelVerdicts loads every case of the table into the running kernel
@@ -23,34 +22,12 @@ import (
 // table accepts are loaded privileged (a privileged load accepts whatever
 // a less privileged one does) and the rejections are skipped.
 func TestKernelVerdicts(t *testing.T) {
-	l, err := kernelverdict.NewLoader(&kernelverdict.Options{
+	l, _, unavailable := kvtest.Loader(t, &kernelverdict.Options{
 		// Errors and statistics only: a per-instruction log of a
 		// million-instruction run would not fit.
 		LogLevel: ebpf.LogLevelStats,
 	})
-	testutil.Privileged(t, err)
-	if errors.Is(err, kernelverdict.ErrUnavailable) {
-		t.Skipf("no BPF on this system: %v", err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := l.Close(); err != nil {
-			t.Error(err)
-		}
-	})
 	t.Logf("Spectre mitigations: %s", kernelverdict.Mitigations())
-	unavailable := map[kernelverdict.Mode]error{}
-	for _, mode := range []kernelverdict.Mode{kernelverdict.BPFOnly, kernelverdict.Unprivileged} {
-		if err := l.Available(mode); err != nil {
-			if !errors.Is(err, kernelverdict.ErrUnavailable) {
-				t.Fatal(err)
-			}
-			t.Logf("%v cases: %v", mode, err)
-			unavailable[mode] = err
-		}
-	}
 
 	counts := map[verdict]int{}
 	for _, c := range slicesConcat(verifierCases, withoutPerfmonCases) {

@@ -1,7 +1,6 @@
 package vgen
 
 import (
-	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -10,7 +9,7 @@ import (
 	"github.com/cilium/ebpf/asm"
 
 	"github.com/dropmon/dropmon/internal/kernelverdict"
-	"github.com/dropmon/dropmon/internal/testutil"
+	"github.com/dropmon/dropmon/internal/kernelverdict/kvtest"
 	"github.com/dropmon/dropmon/program"
 )
 
@@ -63,16 +62,9 @@ func TestWellFormed(t *testing.T) {
 // machine allows and checks that it is hard in each: the kernel accepts
 // between 30 and 70% of it, and at least 5% of every class.
 func TestKernelMix(t *testing.T) {
-	l := newLoader(t)
+	l, modes, _ := kvtest.Loader(t, nil)
 	cases := Generate(testSeed, testCount)
-	for _, mode := range kernelverdict.Modes {
-		if err := l.Available(mode); err != nil {
-			if !errors.Is(err, kernelverdict.ErrUnavailable) {
-				t.Fatal(err)
-			}
-			t.Logf("skipping %v mode: %v", mode, err)
-			continue
-		}
+	for _, mode := range modes {
 		t.Run(mode.String(), func(t *testing.T) { checkMix(t, l, mode, cases) })
 	}
 }
@@ -140,18 +132,4 @@ func TestShrink(t *testing.T) {
 	if len(small.Insns) > 3 || len(small.Insns) >= len(c.Prog.Insns) {
 		t.Errorf("shrunk %d instructions to %d:\n%v", len(c.Prog.Insns), len(small.Insns), small.Insns)
 	}
-}
-
-func newLoader(t *testing.T) *kernelverdict.Loader {
-	t.Helper()
-	l, err := kernelverdict.NewLoader(nil)
-	testutil.Privileged(t, err)
-	if errors.Is(err, kernelverdict.ErrUnavailable) {
-		t.Skipf("cannot load programs into the kernel: %v", err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	return l
 }
