@@ -20,7 +20,7 @@ const (
 	verifyInternal = 3 // a bug in dropmon's verifier
 )
 
-const verifyUsage = `usage: dropmon verify PROG.o [--section S] [--program NAME] [--type TYPE] [--unprivileged] [-v|-vv]
+const verifyUsage = `usage: dropmon verify PROG.o [--section S] [--program NAME] [--type TYPE] [--unprivileged|--without-perfmon] [-v|-vv]
        dropmon verify --json CASE.json [-v|-vv]
 
 Checks a program with dropmon's verifier. Exit status 0: accepted ("processed
@@ -34,6 +34,7 @@ type verifyFlags struct {
 	program      string
 	typ          string
 	unprivileged bool
+	noPerfmon    bool
 	verbose      int
 }
 
@@ -47,6 +48,7 @@ func runVerify(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.program, "program", "", "name of the program (its function) in the ELF object")
 	fs.StringVar(&f.typ, "type", "", "program type, overriding the section's: socket_filter, kprobe, tracepoint, xdp, sched_cls, ...")
 	fs.BoolVar(&f.unprivileged, "unprivileged", false, "verify as for a loader without CAP_BPF")
+	fs.BoolVar(&f.noPerfmon, "without-perfmon", false, "verify as for a loader with CAP_BPF but without CAP_PERFMON (bounded loops allowed; no pointer comparisons or leaks, Spectre checks)")
 	fs.CountVarP(&f.verbose, "verbose", "v", "print the verifier log on rejection (-vv: with every instruction's state)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, verifyUsage)
@@ -89,7 +91,7 @@ func loadFailed(cmd, path string, err error, stderr io.Writer) int {
 
 // loadForVerify reads the program and decides the verifier's options.
 func loadForVerify(path string, f *verifyFlags) (*program.Program, *verifier.Options, error) {
-	opts := &verifier.Options{Unprivileged: f.unprivileged, LogLevel: min(f.verbose, 2)}
+	opts := &verifier.Options{Unprivileged: f.unprivileged, WithoutPerfmon: f.noPerfmon, LogLevel: min(f.verbose, 2)}
 	var prog *program.Program
 	if f.json {
 		if f.section != "" || f.program != "" {

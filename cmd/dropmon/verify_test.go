@@ -82,6 +82,7 @@ func TestVerifyJSON(t *testing.T) {
 		{name: "privileged may return a pointer", args: []string{"--json", cases["leak-priv"]}, wantOut: "processed 2 insns\n"},
 		{name: "unprivileged may not", args: []string{"--json", cases["leak-unpriv"]}, wantCode: 1, wantErr: "R0 leaks addr"},
 		{name: "--unprivileged overrides", args: []string{"--json", "--unprivileged", cases["leak-priv"]}, wantCode: 1, wantErr: "R0 leaks addr"},
+		{name: "--without-perfmon may not", args: []string{"--json", "--without-perfmon", cases["leak-priv"]}, wantCode: 1, wantErr: "R0 leaks addr"},
 		{name: "unknown helper", args: []string{"--json", cases["helper"]}, wantCode: 1, wantErr: "insn 0"},
 		{name: "helper number no kernel has", args: []string{"--json", bigHelper}, wantCode: 1, wantErr: "insn 0: invalid helper"},
 		{name: "unknown map type", args: []string{"--json", cases["maptype"]}, wantCode: 1, wantErr: "rejected"},
