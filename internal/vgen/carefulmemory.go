@@ -52,16 +52,7 @@ func (b *builder) carefulValueAccess(base asm.Register, vs int32) {
 		b.emit(asm.JGT.Imm(asm.R1, oneOf(b, vs-w, vs-w, vs-w+1), out), asm.Add.Reg(asm.R8, asm.R1))
 		p = asm.R8
 	}
-	switch b.intn(5) {
-	case 0, 1:
-		b.emit(asm.LoadMem(asm.R0, p, off, size))
-	case 2:
-		b.emit(stImm(p, off, int32(b.intn(256)), size))
-	case 3:
-		b.emit(asm.Mov.Imm(asm.R1, 7), asm.StoreMem(p, off, asm.R1, size))
-	case 4:
-		b.emit(asm.Mov.Imm(asm.R1, 1), asm.StoreXAdd(p, asm.R1, oneOf(b, asm.Word, asm.DWord)))
-	}
+	b.access(p, off, size)
 }
 
 // carefulHelperStack passes helpers keys and values that are written in

@@ -67,16 +67,7 @@ func (b *builder) valueAccess(base asm.Register, vs int32) {
 		b.emit(asm.Add.Reg(asm.R8, asm.R1))
 		p = asm.R8
 	}
-	switch b.intn(5) {
-	case 0, 1:
-		b.emit(asm.LoadMem(asm.R0, p, off, size))
-	case 2:
-		b.emit(stImm(p, off, int32(b.intn(256)), size))
-	case 3:
-		b.emit(asm.Mov.Imm(asm.R1, 7), asm.StoreMem(p, off, asm.R1, size))
-	case 4:
-		b.emit(asm.Mov.Imm(asm.R1, 1), asm.StoreXAdd(p, asm.R1, oneOf(b, asm.Word, asm.DWord)))
-	}
+	b.access(p, off, size)
 }
 
 // helperStack passes helpers keys and values in the stack, partly
@@ -210,4 +201,19 @@ func (b *builder) valueAsKey() {
 		b.emit(asm.Add.Imm(asm.R2, int32(b.maps[m1].ValueSize)-4))
 	}
 	b.emit(asm.LoadMapPtr(asm.R1, m2), asm.FnMapLookupElem.Call())
+}
+
+// access loads from or stores to p+off: a load, a store of an immediate or
+// of a register, or an atomic add (whose width is its own).
+func (b *builder) access(p asm.Register, off int16, size asm.Size) {
+	switch b.intn(5) {
+	case 0, 1:
+		b.emit(asm.LoadMem(asm.R0, p, off, size))
+	case 2:
+		b.emit(stImm(p, off, int32(b.intn(256)), size))
+	case 3:
+		b.emit(asm.Mov.Imm(asm.R1, 7), asm.StoreMem(p, off, asm.R1, size))
+	case 4:
+		b.emit(asm.Mov.Imm(asm.R1, 1), asm.StoreXAdd(p, asm.R1, oneOf(b, asm.Word, asm.DWord)))
+	}
 }
