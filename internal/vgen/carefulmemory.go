@@ -21,14 +21,7 @@ func (b *builder) carefulMapAccess() {
 			b.nullCheck(asm.R7)
 		}
 	}
-	b.emit(asm.Mov.Reg(asm.R7, asm.R0))
-	for n := 1 + b.intn(3); n > 0; n-- {
-		b.carefulValueAccess(asm.R7, vs)
-	}
-	if b.chance(0.15) {
-		b.emit(asm.LoadMapPtr(asm.R1, m), asm.Mov.Reg(asm.R2, asm.R10), asm.Add.Imm(asm.R2, -8),
-			asm.Mov.Reg(asm.R3, asm.R7), asm.Mov.Imm(asm.R4, 0), asm.FnMapUpdateElem.Call())
-	}
+	b.useValue(m, vs, b.carefulValueAccess)
 }
 
 // carefulValueAccess reads or writes the value base points to at a

@@ -29,14 +29,7 @@ func (b *builder) mapAccess() {
 			b.nullCheck(asm.R0)
 		}
 	}
-	b.emit(asm.Mov.Reg(asm.R7, asm.R0))
-	for n := 1 + b.intn(3); n > 0; n-- {
-		b.valueAccess(asm.R7, vs)
-	}
-	if b.chance(0.15) {
-		b.emit(asm.LoadMapPtr(asm.R1, m), asm.Mov.Reg(asm.R2, asm.R10), asm.Add.Imm(asm.R2, -8),
-			asm.Mov.Reg(asm.R3, asm.R7), asm.Mov.Imm(asm.R4, 0), asm.FnMapUpdateElem.Call())
-	}
+	b.useValue(m, vs, b.valueAccess)
 }
 
 // valueAccess reads or writes the value that base points to.
@@ -215,5 +208,18 @@ func (b *builder) access(p asm.Register, off int16, size asm.Size) {
 		b.emit(asm.Mov.Imm(asm.R1, 7), asm.StoreMem(p, off, asm.R1, size))
 	case 4:
 		b.emit(asm.Mov.Imm(asm.R1, 1), asm.StoreXAdd(p, asm.R1, oneOf(b, asm.Word, asm.DWord)))
+	}
+}
+
+// useValue keeps the checked value pointer in R7, accesses it one to three
+// times with access, and now and then writes it back with an update.
+func (b *builder) useValue(m int, vs int32, access func(base asm.Register, vs int32)) {
+	b.emit(asm.Mov.Reg(asm.R7, asm.R0))
+	for n := 1 + b.intn(3); n > 0; n-- {
+		access(asm.R7, vs)
+	}
+	if b.chance(0.15) {
+		b.emit(asm.LoadMapPtr(asm.R1, m), asm.Mov.Reg(asm.R2, asm.R10), asm.Add.Imm(asm.R2, -8),
+			asm.Mov.Reg(asm.R3, asm.R7), asm.Mov.Imm(asm.R4, 0), asm.FnMapUpdateElem.Call())
 	}
 }
