@@ -62,6 +62,7 @@ func compileOptions(p *userspacevm.Prepared) options {
 		maps:          p.Maps,
 		callMaps:      p.Verified().CallMaps(),
 		conformance:   p.Program.Type == program.Conformance,
+		skb:           p.SkBuff,
 		guard:         p.HasHashMaps,
 		lockFreeGuard: p.HasHashMaps && maps.AsymmetricFences(),
 	}

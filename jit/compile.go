@@ -41,6 +41,10 @@ type options struct {
 	callMaps []int
 	// conformance: R2 holds the length of the memory at R1.
 	conformance bool
+	// skb: the context is an __sk_buff and the packet for LD_ABS/LD_IND
+	// is RunContext.Packet, which Go writes into the context (pktData,
+	// pktLen) before the run.
+	skb bool
 	// guard: the runs enter and leave the runner's maps.Guard, entering
 	// with a plain increment when lockFreeGuard (maps.AsymmetricFences),
 	// else with a locked one.

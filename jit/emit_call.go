@@ -17,12 +17,13 @@ import (
 
 // emitStart emits the start stub at offset 0, which falls through into
 // slot 0: R10 at the top of the eBPF stack, the packet bytes for
-// LD_ABS/LD_IND, R2 = 0 unless the program takes a length, and the
+// LD_ABS/LD_IND (the run's bytes; for an __sk_buff program Go has set
+// RunContext.Packet), R2 = 0 unless the program takes a length, and the
 // guard entered. R1 and R2 come from the trampoline; no other register
 // is read before it is written (the verifier proves it).
 func (c *compiler) emitStart() {
 	c.load64(regMap[10], ctxReg, offTop)
-	if c.packet {
+	if c.packet && !c.skb {
 		c.store64(ctxReg, offPktData, regMap[1])
 		c.store64(ctxReg, offPktLen, regMap[2])
 	}

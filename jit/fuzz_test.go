@@ -18,6 +18,7 @@ import (
 
 	"github.com/dropmon/dropmon/jit"
 	"github.com/dropmon/dropmon/program"
+	"github.com/dropmon/dropmon/skbuff"
 	"github.com/dropmon/dropmon/userspacevm"
 	"github.com/dropmon/dropmon/verifier"
 )
@@ -140,8 +141,15 @@ func diffRuns(t *testing.T, prog *program.Program, v *verifier.Verified) error {
 	rc := userspacevm.RunContext{CPU: 1, Pid: 42, Tid: 43, Time: 1000, TimeIsMonotonic: true}
 	for run := range 3 {
 		ctx := fuzzContext(run)
+		if interp.p.SkBuff {
+			// The record is the packet; the context an __sk_buff.
+			var skb skbuff.Context
+			skb.Set(&skbuff.Fields{Len: uint32(len(ctx)), Protocol: 0x0800, Ifindex: 7, Hash: uint32(run)})
+			rc.Packet, ctx = ctx, skb.Bytes()
+		}
+		jitCtx := slices.Clone(ctx) // before the interpreter writes cb[]
 		r0i, erri := interp.r.Run(ctx, &rc)
-		r0j, errj := jitted.r.Run(slices.Clone(ctx), &rc)
+		r0j, errj := jitted.r.Run(jitCtx, &rc)
 		if r0i != r0j || fmt.Sprint(erri) != fmt.Sprint(errj) {
 			return fmt.Errorf("run %d (call maps %v): interp r0 %#x err %v, jit r0 %#x err %v\n%v", run, v.CallMaps() != nil, r0i, erri, r0j, errj, prog.Insns)
 		}

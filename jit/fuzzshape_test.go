@@ -226,9 +226,8 @@ func (s *shaper) swap(c []byte) {
 
 // memOperand picks a base register and an offset aligned to size: the
 // stack through r10 or r7, the context through r6, or (rarely) any
-// register at any offset. Socket filters do not touch their context:
-// the verifier checks it as a __sk_buff, which the engines do not build,
-// so Prepare refuses socket filters that access it.
+// register at any offset. Socket filters touch their context (an
+// __sk_buff) in cb[], the words they may write as well as read.
 func (s *shaper) memOperand(c []byte, size asm.Size, write bool) (asm.Register, int16) {
 	n := int16(size.Sizeof())
 	sub := int16(c[3]%8) / n * n
@@ -238,7 +237,12 @@ func (s *shaper) memOperand(c []byte, size asm.Size, write bool) (asm.Register, 
 	case 6, 7, 8, 9:
 		return asm.R7, -32 + 8*int16(c[4]%8) + sub
 	case 10, 11, 12, 13, 14:
-		if !write && !s.skb {
+		if s.skb {
+			// __sk_buff's cb[0..3], which socket filters may read and
+			// write with any size.
+			return asm.R6, 48 + 8*int16(c[4]%2) + sub
+		}
+		if !write {
 			return asm.R6, 8*int16(1+c[4]%7) + sub
 		}
 		return asm.RFP, -8 + sub

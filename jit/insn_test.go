@@ -10,6 +10,7 @@ import (
 	"github.com/cilium/ebpf/asm"
 
 	"github.com/dropmon/dropmon/program"
+	"github.com/dropmon/dropmon/skbuff"
 	"github.com/dropmon/dropmon/userspacevm"
 	"github.com/dropmon/dropmon/verifier"
 )
@@ -54,6 +55,15 @@ func runOnce(t *testing.T, e userspacevm.Engine, p *userspacevm.Prepared, mem []
 	defer r.Close()
 	buf := make([]byte, len(mem), max(16, len(mem)))
 	copy(buf, mem)
+	if p.SkBuff {
+		// mem is the packet, the context an __sk_buff.
+		var skb skbuff.Context
+		r0, err := r.Run(skb.Bytes(), &userspacevm.RunContext{Packet: buf})
+		if err != nil {
+			t.Fatalf("%s: run: %v", e.Name(), err)
+		}
+		return r0, buf
+	}
 	r0, err := r.Run(buf, nil)
 	if err != nil {
 		t.Fatalf("%s: run: %v", e.Name(), err)

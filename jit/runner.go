@@ -111,6 +111,17 @@ func (r *Runner) Run(ctx []byte, rc *userspacevm.RunContext) (uint64, error) {
 		base = uint64(uintptr(unsafe.Pointer(unsafe.SliceData(ctx))))
 	}
 	x := r.ctx
+	if r.prog.SkBuff {
+		var pkt []byte
+		if rc != nil {
+			pkt = rc.Packet
+		}
+		userspacevm.SetSkbPointers(ctx, pkt)
+		x.pktData, x.pktLen = 0, uint64(len(pkt))
+		if len(pkt) > 0 {
+			x.pktData = uint64(uintptr(unsafe.Pointer(unsafe.SliceData(pkt))))
+		}
+	}
 	if r.code.readsCPU {
 		// Only when the code reads it: the store costs about 1 ns a run
 		// otherwise (measured on ctx-read).
@@ -151,8 +162,12 @@ func (r *Runner) serve(ctx []byte, rc *userspacevm.RunContext, exit exitCode) (u
 	x := r.ctx
 	r.call.RunContext, r.call.Err = rc, nil
 	r.mem.SetContext(ctx)
+	if r.prog.SkBuff {
+		r.mem.SetPacket(rc.Packet)
+	}
 	defer func() {
 		r.mem.SetContext(nil) // keep no reference to the record
+		r.mem.SetPacket(nil)
 		r.call.RunContext = nil
 	}()
 	for {

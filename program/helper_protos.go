@@ -19,7 +19,7 @@ import "github.com/cilium/ebpf/asm"
 // need no context, as before.
 var (
 	allTypes = []Type{SocketFilter, Kprobe, SchedCLS, SchedACT, Tracepoint, XDP, PerfEvent,
-		CgroupSKB, RawTracepoint, Conformance}
+		CgroupSKB, RawTracepoint, FlowDissector, Conformance}
 	tracingTypes = []Type{Kprobe, Tracepoint, PerfEvent, RawTracepoint, Conformance}
 	// perf_event_output exists for tracing (bpf_perf_event_output), for
 	// skb programs (bpf_skb_event_output) and for XDP.
@@ -29,6 +29,10 @@ var (
 	// skbReadTypes read an skb through helpers: sk_filter_func_proto and
 	// the types that fall back to it or repeat its cases.
 	skbReadTypes = []Type{SocketFilter, SchedCLS, SchedACT, CgroupSKB}
+	// The flow dissector reads its packet with bpf_skb_load_bytes (its own
+	// version of it, bpf_flow_dissector_load_bytes) and has no other skb
+	// helper.
+	skbLoadTypes = []Type{SocketFilter, SchedCLS, SchedACT, CgroupSKB, FlowDissector}
 	xdpTypes     = []Type{XDP}
 	tcXDPTypes   = []Type{SchedCLS, SchedACT, XDP}
 	// noTypes marks helpers of program types dropmon does not load
@@ -164,7 +168,7 @@ var helperProtos = map[asm.BuiltinFunc]*HelperProto{
 	asm.FnOverrideReturn: proto(asm.FnOverrideReturn, true, []Type{Kprobe}, ArgPtrToCtx, ArgAnything),
 
 	// skb readers: sk_filter_func_proto and the types built on it.
-	asm.FnSkbLoadBytes: proto(asm.FnSkbLoadBytes, false, skbReadTypes,
+	asm.FnSkbLoadBytes: proto(asm.FnSkbLoadBytes, false, skbLoadTypes,
 		ArgPtrToCtx, ArgAnything, ArgPtrToUninitMem, ArgConstSize),
 	asm.FnSkbLoadBytesRelative: proto(asm.FnSkbLoadBytesRelative, false, skbReadTypes,
 		ArgPtrToCtx, ArgAnything, ArgPtrToUninitMem, ArgConstSize, ArgAnything),

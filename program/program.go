@@ -48,6 +48,7 @@ const (
 	PerfEvent     Type = 7
 	CgroupSKB     Type = 8
 	RawTracepoint Type = 17
+	FlowDissector Type = 22
 	// Conformance is the bpf_conformance suite's type: R1 points to memory of
 	// a given length, writable, and R2 holds that length. Not a kernel type.
 	Conformance Type = 1 << 16
@@ -63,6 +64,7 @@ var typeNames = map[Type]string{
 	PerfEvent:     "perf_event",
 	CgroupSKB:     "cgroup_skb",
 	RawTracepoint: "raw_tracepoint",
+	FlowDissector: "flow_dissector",
 	Conformance:   "conformance",
 }
 
@@ -82,7 +84,7 @@ func ParseType(s string) (Type, error) {
 		}
 	}
 	return Unspec, fmt.Errorf("program type %q: %w (want one of socket_filter, kprobe, sched_cls, "+
-		"sched_act, tracepoint, xdp, perf_event, cgroup_skb, raw_tracepoint, conformance)", s, ErrNotSupported)
+		"sched_act, tracepoint, xdp, perf_event, cgroup_skb, raw_tracepoint, flow_dissector, conformance)", s, ErrNotSupported)
 }
 
 // MarshalText implements encoding.TextMarshaler, for JSON descriptions.

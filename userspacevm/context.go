@@ -19,8 +19,12 @@ type RunContext struct {
 	// use_clockid), so bpf_ktime_get_ns can return it; otherwise it reads
 	// the clock when called.
 	TimeIsMonotonic bool
-	Callchain       []uint64  // kernel call chain for bpf_get_stackid, as perf gives it
-	Trace           io.Writer // where bpf_trace_printk writes; nil discards
+	Callchain       []uint64 // kernel call chain for bpf_get_stackid, as perf gives it
+	// Packet is the packet of a program whose context is an __sk_buff
+	// (socket filter, tc, flow dissector; Prepared.SkBuff): what LD_ABS,
+	// LD_IND, bpf_skb_load_bytes and the data/data_end pointers read.
+	Packet []byte
+	Trace  io.Writer // where bpf_trace_printk writes; nil discards
 }
 
 // Call is what a helper implementation sees: the run context, the memory

@@ -55,8 +55,20 @@ package userspacevm
 // kernel's interpreter; programs must treat them as clobbered, as the
 // verifier insists.
 //
-// The legacy packet loads (LD_ABS, LD_IND) read the bytes given to Run:
-// for socket-filter and classifier programs that is the packet (a
-// __sk_buff-shaped context may come later), for the Conformance type its
-// memory. An access outside them ends the program with R0 = 0, as in the
+// Contexts are what the kernel gives. A tracepoint program reads the
+// record; the Conformance type's memory is the run's bytes. Socket filter,
+// tc, cgroup_skb and flow dissector programs (Prepared.SkBuff) run over a
+// struct __sk_buff built by package skbuff, with the packet in
+// RunContext.Packet. The kernel rewrites their loads of data, data_end and
+// data_meta (u32 fields of the uapi struct) into loads of its own pointers
+// (convert_ctx_accesses); PrepareVerified likewise rewrites them, at the
+// slots the verifier names (Verified.CtxPointer), into 64-bit loads of the
+// words skbuff.Context keeps after the struct, and each run writes those
+// words (SetSkbPointers), flow_keys (pointing at the context's own struct
+// bpf_flow_keys) and a NULL sk. The packet is a region of its own,
+// writable for tc programs only.
+//
+// The legacy packet loads (LD_ABS, LD_IND) read the packet: for an
+// __sk_buff program RunContext.Packet, for the Conformance type its
+// memory. An access outside it ends the program with R0 = 0, as in the
 // kernel.

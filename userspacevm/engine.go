@@ -34,14 +34,19 @@ func (e Interp) Load(p *Prepared) (Runner, error) {
 }
 
 // runMemory builds the regions of a runner: the context (filled per run),
-// the stack, and the value slots of each map that has values programs may
+// the packet (filled per run for __sk_buff programs), the stack, and the value slots of each map that has values programs may
 // address.
 func runMemory(p *Prepared, st *stack) Memory {
 	kind, writable := RegionContext, false
 	if p.Program.Type == program.Conformance {
 		kind, writable = RegionMemory, true
 	}
-	regions := []Region{{Kind: kind, Writable: writable}, st.region()}
+	// An __sk_buff context is written by the programs that may (cb[],
+	// mark, the flow keys), as the verifier allows. The packet is
+	// writable for tc programs only.
+	writable = writable || p.SkBuff
+	pktWritable := p.Program.Type == program.SchedCLS || p.Program.Type == program.SchedACT
+	regions := []Region{{Kind: kind, Writable: writable}, {Kind: RegionPacket, Writable: pktWritable}, st.region()}
 	for _, m := range p.Maps {
 		if r, ok := mapRegion(m); ok {
 			regions = append(regions, r)
@@ -101,7 +106,8 @@ func ctxRegion(r *Region, ctx []byte) {
 
 // RunMemory is the memory a runner of p over stackMem may touch, as helpers
 // see it through Call.Mem: region 0 is the context (point it at each run's
-// bytes with SetContext), then the stack, then each map's values. Engines
+// bytes with SetContext), region 1 the packet of __sk_buff programs
+// (SetPacket), then the stack, then each map's values. Engines
 // other than the interpreter (the JIT) build theirs with it.
 func RunMemory(p *Prepared, stackMem []byte) Memory {
 	return runMemory(p, &stack{mem: stackMem})
@@ -110,3 +116,7 @@ func RunMemory(p *Prepared, stackMem []byte) Memory {
 // SetContext points region 0 of a memory made by RunMemory at one run's
 // bytes; nil forgets them.
 func (m *Memory) SetContext(ctx []byte) { ctxRegion(&m.Regions[0], ctx) }
+
+// SetPacket points region 1 of a memory made by RunMemory at one run's
+// packet; nil forgets it.
+func (m *Memory) SetPacket(pkt []byte) { ctxRegion(&m.Regions[1], pkt) }

@@ -7,6 +7,7 @@ import (
 	"github.com/cilium/ebpf/asm"
 
 	"github.com/dropmon/dropmon/program"
+	"github.com/dropmon/dropmon/skbuff"
 )
 
 // FuzzInterp feeds arbitrary bytecode to the checked interpreter: whatever
@@ -54,6 +55,14 @@ func fuzzRun(t *testing.T, prog *program.Program, mem []byte) {
 	}
 	defer it.Close()
 	ctx := append(make([]byte, 0, 16), mem...)
+	rc := &RunContext{CPU: 1}
+	if p.SkBuff {
+		// An __sk_buff program: the fuzzer's bytes are the packet, and
+		// the start of the context.
+		var skb skbuff.Context
+		copy(skb.Bytes(), mem)
+		ctx, rc.Packet = skb.Bytes(), mem
+	}
 	_, _ = it.Run(ctx, nil)
-	_, _ = it.Run(ctx, &RunContext{CPU: 1})
+	_, _ = it.Run(ctx, rc)
 }

@@ -3,6 +3,7 @@ package userspacevm
 import (
 	"fmt"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"time"
 
@@ -26,6 +27,7 @@ var defaultHelpers = Helpers{
 	asm.FnGetCurrentPidTgid: helperGetCurrentPidTgid,
 	asm.FnPerfEventOutput:   helperPerfEventOutput,
 	asm.FnGetStackid:        helperGetStackID,
+	asm.FnSkbLoadBytes:      helperSkbLoadBytes,
 }
 
 // DefaultHelpers returns a copy of the table of helpers the user-space
@@ -123,6 +125,28 @@ func monotonicNow() uint64 {
 		return uint64(time.Now().UnixNano())
 	}
 	return uint64(ts.Nano())
+}
+
+// bpf_skb_load_bytes(skb, offset, to, len): copies len bytes of the
+// packet (RunContext.Packet) from offset into the program's memory at to:
+// 0, or -EFAULT with to zeroed when they are not all in the packet, as the
+// kernel's skb_header_pointer fails.
+func helperSkbLoadBytes(c *Call, _, r2, r3, r4, _ uint64) uint64 {
+	off, n := uint64(uint32(r2)), uint64(uint32(r4))
+	to, ok := memArg(c, "bpf_skb_load_bytes", r3, n, true)
+	if !ok {
+		return 0
+	}
+	var pkt []byte
+	if c.RunContext != nil {
+		pkt = c.Packet
+	}
+	if off > math.MaxInt32 || off+n > uint64(len(pkt)) {
+		clear(to)
+		return errno(unix.EFAULT)
+	}
+	copy(to, pkt[off:off+n])
+	return 0
 }
 
 // bpf_get_prandom_u32(): a pseudo-random 32-bit number.

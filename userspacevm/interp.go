@@ -43,7 +43,7 @@ type Interpreter struct {
 	call  Call
 	noRC  RunContext // for runs without a RunContext
 	guard *maps.Guard
-	pkt   []byte // the run's bytes, for LD_ABS and LD_IND
+	pkt   []byte // the packet for LD_ABS and LD_IND: RunContext.Packet, or the run's bytes
 	conf  bool   // Conformance type: R2 = len(ctx)
 
 	frames   [MaxFrames]frame
@@ -113,8 +113,9 @@ func checkPrepared(p *Prepared) error {
 
 // Run runs the program over ctx: R1 holds ctx's address (0 when it is
 // empty) and, for the Conformance type, R2 its length. The Conformance
-// type's programs may write ctx; others only read it. Run allocates
-// nothing.
+// type's programs may write ctx; __sk_buff programs (Prepared.SkBuff) get
+// an skbuff.Context's bytes, whose pointer words Run fills, and
+// rc.Packet as their packet; others only read ctx. Run allocates nothing.
 func (it *Interpreter) Run(ctx []byte, rc *RunContext) (uint64, error) {
 	if it.stack == nil {
 		return 0, errors.New("run: interpreter is closed")
@@ -126,6 +127,11 @@ func (it *Interpreter) Run(ctx []byte, rc *RunContext) (uint64, error) {
 	it.pkt = ctx
 	if rc == nil {
 		rc = &it.noRC
+	}
+	if it.prog.SkBuff {
+		it.pkt = rc.Packet
+		SetSkbPointers(ctx, rc.Packet)
+		ctxRegion(&it.mem.Regions[1], rc.Packet)
 	}
 	it.call.RunContext = rc
 	it.call.Err = nil
@@ -141,6 +147,7 @@ func (it *Interpreter) Run(ctx []byte, rc *RunContext) (uint64, error) {
 		it.guard.Exit()
 	}
 	ctxRegion(&it.mem.Regions[0], nil) // keep no reference to the record
+	ctxRegion(&it.mem.Regions[1], nil)
 	it.pkt = nil
 	it.call.RunContext = nil
 	return r0, err

@@ -9,11 +9,18 @@ import (
 	"github.com/cilium/ebpf/asm"
 
 	"github.com/dropmon/dropmon/program"
+	"github.com/dropmon/dropmon/skbuff"
 )
 
 // runInsns prepares insns as a program of type typ and runs them once over
 // ctx.
 func runInsns(t *testing.T, typ program.Type, insns asm.Instructions, ctx []byte, opts *InterpOptions) (uint64, error) {
+	t.Helper()
+	return runInsnsRC(t, typ, insns, ctx, nil, opts)
+}
+
+// runInsnsRC is runInsns with a run context.
+func runInsnsRC(t *testing.T, typ program.Type, insns asm.Instructions, ctx []byte, rc *RunContext, opts *InterpOptions) (uint64, error) {
 	t.Helper()
 	p, err := Prepare(&program.Program{Name: t.Name(), Type: typ, Insns: insns}, nil)
 	if err != nil {
@@ -29,7 +36,7 @@ func runInsns(t *testing.T, typ program.Type, insns asm.Instructions, ctx []byte
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { it.Close() })
-	return it.Run(ctx, nil)
+	return it.Run(ctx, rc)
 }
 
 // stdw stores a 64-bit immediate, which asm.StoreImm refuses to build.
@@ -223,7 +230,8 @@ func TestInterpPacketLoads(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := runInsns(t, program.SocketFilter, append(tt.insns, asm.Return()), pkt, nil)
+			var skb skbuff.Context
+			got, err := runInsnsRC(t, program.SocketFilter, append(tt.insns, asm.Return()), skb.Bytes(), &RunContext{Packet: pkt}, nil)
 			if err != nil || got != tt.want {
 				t.Errorf("got %#x, %v; want %#x", got, err, tt.want)
 			}

@@ -1,12 +1,15 @@
 package userspacevm
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"unsafe"
 
 	"github.com/cilium/ebpf/asm"
 
 	"github.com/dropmon/dropmon/program"
+	"github.com/dropmon/dropmon/skbuff"
 	"github.com/dropmon/dropmon/userspacevm/maps"
 	"github.com/dropmon/dropmon/verifier"
 )
@@ -45,8 +48,14 @@ type Prepared struct {
 	// unless told otherwise for tests.
 	verified *verifier.Verified
 	// MinContext is how many bytes a run's context must have: what the
-	// verifier proved the program reads (CheckContext).
+	// verifier proved the program reads (CheckContext), skbuff.Size for
+	// programs whose context is an __sk_buff.
 	MinContext int
+	// SkBuff says the program's context is a struct __sk_buff (socket
+	// filter, tc, cgroup_skb, flow dissector): runs take an skbuff.Context
+	// and the packet in RunContext.Packet, and the engines fill the
+	// context's pointer words for each run (SetSkbPointers).
+	SkBuff bool
 
 	helpers []HelperFunc // by helper number; nil where the program makes no call
 	ownMaps bool
@@ -73,7 +82,10 @@ func prepare(prog *program.Program, insns []program.Insn, opts *LoadOptions) (_ 
 	if opts == nil {
 		opts = &LoadOptions{}
 	}
-	p := &Prepared{Program: prog, Insns: insns}
+	p := &Prepared{Program: prog, Insns: insns, SkBuff: skbTypes[prog.Type]}
+	if p.SkBuff {
+		p.MinContext = skbuff.Size
+	}
 	if err := p.bindMaps(opts); err != nil {
 		return nil, fmt.Errorf("load program %s: %w", progName(prog), err)
 	}
@@ -104,16 +116,80 @@ func PrepareVerified(v *verifier.Verified, opts *LoadOptions) (*Prepared, error)
 	if err := checkContext(v, prog); err != nil {
 		return nil, err
 	}
-	p, err := prepare(prog, v.Insns(), opts)
+	insns := v.Insns()
+	if skbTypes[prog.Type] {
+		convertCtxPointers(v, insns)
+	}
+	p, err := prepare(prog, insns, opts)
 	if err != nil {
 		return nil, err
 	}
 	p.verified = v
-	p.MinContext = v.MaxCtxOffset()
-	if prog.Type == program.Conformance {
+	switch {
+	case p.SkBuff:
+	case prog.Type == program.Conformance:
 		p.MinContext = v.ContextSize()
+	default:
+		p.MinContext = v.MaxCtxOffset()
 	}
 	return p, nil
+}
+
+// skbTypes are the program types whose context is a struct __sk_buff.
+var skbTypes = map[program.Type]bool{
+	program.SocketFilter: true, program.SchedCLS: true, program.SchedACT: true,
+	program.CgroupSKB: true, program.FlowDissector: true,
+}
+
+// convertCtxPointers rewrites the loads of __sk_buff's data, data_end and
+// data_meta, u32 fields in the uapi struct, into 64-bit loads of the
+// pointers the engines keep beside it (skbuff.PtrData, ...), as the kernel
+// rewrites them into loads from its own sk_buff (convert_ctx_accesses).
+// The verifier names those loads (Verified.CtxPointer); it refuses a
+// load through a modified context pointer, so the instruction's offset is
+// the field's. flow_keys and sk are 64-bit in the uapi struct already:
+// the engines write the pointers there.
+func convertCtxPointers(v *verifier.Verified, insns []program.Insn) {
+	for pc := range insns {
+		t, ok := v.CtxPointer(pc)
+		if !ok {
+			continue
+		}
+		var off int32
+		switch t {
+		case verifier.PtrToPacket:
+			off = skbuff.PtrData
+		case verifier.PtrToPacketEnd:
+			off = skbuff.PtrDataEnd
+		case verifier.PtrToPacketMeta:
+			off = skbuff.PtrDataMeta
+		default:
+			continue
+		}
+		insns[pc].Op = program.LdxDW
+		insns[pc].Off = off
+	}
+}
+
+// SetSkbPointers writes into ctx, an skbuff.Context's bytes, the pointers
+// a run over pkt reads: data and data_meta at pkt's first byte, data_end
+// past its last, flow_keys at the context's own flow keys, sk NULL. Both
+// engines call it before each run of an __sk_buff program; a context
+// shorter than skbuff.Size is left alone (the run refuses it).
+func SetSkbPointers(ctx, pkt []byte) {
+	if len(ctx) < skbuff.Size {
+		return
+	}
+	var data uint64
+	if len(pkt) > 0 {
+		data = uint64(uintptr(unsafe.Pointer(unsafe.SliceData(pkt))))
+	}
+	le := binary.LittleEndian
+	le.PutUint64(ctx[skbuff.PtrData:], data)
+	le.PutUint64(ctx[skbuff.PtrDataEnd:], data+uint64(len(pkt)))
+	le.PutUint64(ctx[skbuff.PtrDataMeta:], data)
+	le.PutUint64(ctx[skbuff.OffFlowKeys:], uint64(uintptr(unsafe.Pointer(&ctx[skbuff.FlowKeysOffset]))))
+	le.PutUint64(ctx[skbuff.OffSk:], 0)
 }
 
 // Verified returns the verifier's result for a program that came through
@@ -123,6 +199,10 @@ func (p *Prepared) Verified() *verifier.Verified { return p.verified }
 // CheckContext refuses a run over fewer bytes than the program was verified
 // to read: engines that trust the verifier (the JIT) read without checks.
 func (p *Prepared) CheckContext(ctx []byte) error {
+	if len(ctx) < p.MinContext && p.SkBuff {
+		return fmt.Errorf("run %s: context of %d bytes: a %s program runs over an skbuff.Context (%d bytes) with its packet in RunContext.Packet: %w",
+			progName(p.Program), len(ctx), p.Program.Type, p.MinContext, ErrShortContext)
+	}
 	if len(ctx) < p.MinContext {
 		return fmt.Errorf("run %s: context of %d bytes, but the program was verified to read %d: %w",
 			progName(p.Program), len(ctx), p.MinContext, ErrShortContext)
@@ -140,12 +220,10 @@ func checkContext(v *verifier.Verified, prog *program.Program) error {
 	switch prog.Type {
 	case program.Tracepoint, program.Kprobe, program.PerfEvent, program.RawTracepoint, program.Conformance:
 		return nil
-	case program.SocketFilter, program.SchedCLS, program.SchedACT:
-		if v.MaxCtxOffset() == 0 && !v.CtxWrites() {
-			return nil // the packet through LD_ABS/LD_IND only
-		}
+	case program.SocketFilter, program.SchedCLS, program.SchedACT, program.CgroupSKB, program.FlowDissector:
+		return nil // an skbuff.Context
 	}
-	return fmt.Errorf("load program %s: %s programs that access their context need struct __sk_buff or xdp_md, which the user-space engines do not build: %w",
+	return fmt.Errorf("load program %s: %s programs need their context (xdp_md), which the user-space engines do not build: %w",
 		progName(prog), prog.Type, ErrNotSupported)
 }
 

@@ -15,6 +15,7 @@ const (
 	RegionStack                           // the program's stack (all frames)
 	RegionMapValues                       // the value slots of one map
 	RegionMemory                          // other memory a caller hands in (the conformance type's writable memory)
+	RegionPacket                          // the packet of an __sk_buff program (RunContext.Packet)
 )
 
 func (k RegionKind) String() string {
@@ -27,6 +28,8 @@ func (k RegionKind) String() string {
 		return "map value"
 	case RegionMemory:
 		return "mem"
+	case RegionPacket:
+		return "packet"
 	}
 	return fmt.Sprintf("RegionKind(%d)", uint8(k))
 }

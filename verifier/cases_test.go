@@ -289,7 +289,7 @@ var verifierCases = slicesConcat(
 	registerCases, boundsCases, ctxCases, stackCases, mapCases, packetCases,
 	pointerCases, unprivilegedCases, helperCases, loopCases, callCases,
 	structureCases, atomicCases, ldAbsCases, isaV4Cases,
-	mapFlagCases, shiftCases, nullCompareCases, spectreCases, limitCases,
+	mapFlagCases, shiftCases, nullCompareCases, spectreCases, limitCases, flowDissectorCases,
 )
 
 func slicesConcat(groups ...[]verifierCase) []verifierCase {

@@ -112,6 +112,8 @@ func contextAccess(t program.Type, off, size int, write bool, opts *Options) Ctx
 		res, ok = cgroupSKBAccess(off, size, write, opts != nil && opts.Unprivileged) // data, data_end need CAP_BPF
 	case program.XDP:
 		res, ok = xdpAccess(off, size, write)
+	case program.FlowDissector:
+		res, ok = flowDissectorAccess(off, size, write)
 	default:
 		return CtxAccess{Reason: fmt.Sprintf("program type %s has no known context", t)}
 	}
@@ -278,6 +280,27 @@ func socketFilterAccess(off, size int, write bool) (RegType, bool) {
 		return 0, false
 	}
 	return skbAccess(off, size, write)
+}
+
+// sizeofFlowKeys is sizeof(struct bpf_flow_keys), what flow_keys points to.
+const sizeofFlowKeys = 56
+
+// flowDissectorAccess follows flow_dissector_is_valid_access: the program
+// reads data and data_end (u32 loads, not sign-extending) and flow_keys (a
+// u64 load), nothing else, and writes nothing.
+func flowDissectorAccess(off, size int, write bool) (RegType, bool) {
+	if write || off < 0 || off >= sizeofSkBuff || !ctxAligned(off, size) {
+		return 0, false
+	}
+	switch {
+	case inField(off, skbData, 4):
+		return PtrToPacket, size == 4
+	case inField(off, skbDataEnd, 4):
+		return PtrToPacketEnd, size == 4
+	case inField(off, skbFlowKeys, 8):
+		return PtrToFlowKeys, size == 8
+	}
+	return 0, false
 }
 
 // tcAccess follows tc_cls_act_is_valid_access: direct packet access

@@ -39,6 +39,7 @@ type env struct {
 	ctxWrites    bool
 	aluAux       []aluSanitize // per slot: Spectre v1 masking of pointer ALU (sanitize.go); nil until needed
 	ptrType      []RegType     // per slot of a load or store: the pointer type it first used; nil until needed
+	ctxPointers  []RegType     // per slot of a context load: the pointer type it yields (data, flow_keys, ...); nil until one
 	nospecResult []bool        // per slot: a stack store the kernel fences against Spectre v4 (stack.go); nil until needed
 
 	totalStates, curStates, peakStates, maxStatesPerInsn int

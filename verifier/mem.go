@@ -54,6 +54,8 @@ func (e *env) checkStore(pc int, in *program.Insn) error {
 			return e.reject(pc, "R%d leaks addr into map", in.Src)
 		case PtrToCtx:
 			return e.reject(pc, "R%d leaks addr into ctx", in.Src)
+		case PtrToFlowKeys:
+			return e.reject(pc, "R%d leaks addr into flow keys", in.Src)
 		default:
 			return e.reject(pc, "R%d leaks addr into mem", in.Src)
 		}
@@ -234,6 +236,12 @@ func (e *env) access(pc int, regno uint8, off int32, size int, write bool, val *
 		return e.ctxAccess(pc, regno, &ptr, off, size, write)
 	case PtrToPacket, PtrToPacketMeta:
 		err = e.packetAccess(pc, regno, &ptr, off, size, write)
+	case PtrToFlowKeys:
+		// check_flow_keys_access: the fixed offset (pointer arithmetic on
+		// flow keys takes constants only) inside struct bpf_flow_keys.
+		if o := int64(ptr.off) + int64(off) + int64(ptr.tn.v); o < 0 || o+int64(size) > sizeofFlowKeys {
+			err = e.reject(pc, "invalid access to flow keys off=%d size=%d", o, size)
+		}
 	case ConstPtrToMap:
 		if write {
 			return out, e.reject(pc, "only read from %s is supported", mapStructName(ptr.m))
@@ -351,6 +359,10 @@ func (e *env) ctxAccess(pc int, regno uint8, ptr *regState, off int32, size int,
 	case Scalar, NotInit:
 		out.setBoundedScalar(size)
 	default:
+		if e.ctxPointers == nil {
+			e.ctxPointers = make([]RegType, len(e.insns))
+		}
+		e.ctxPointers[pc] = acc.Result
 		out = pointerReg(acc.Result)
 		if acc.Result.OrNull() {
 			out.id = e.newID()

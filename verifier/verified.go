@@ -19,6 +19,7 @@ type Verified struct {
 	stackDepth   []int
 	maxCtxOffset int
 	ctxWrites    bool
+	ctxPointers  []RegType
 	callMaps     []int
 	contextSize  int
 	log          string
@@ -49,6 +50,20 @@ func (v *Verified) MaxCtxOffset() int { return v.maxCtxOffset }
 // CtxWrites says the program writes its context (__sk_buff cb[], mark,
 // ...), which only some program types may.
 func (v *Verified) CtxWrites() bool { return v.ctxWrites }
+
+// CtxPointer says what pointer a context load at slot yields: PtrToPacket
+// for __sk_buff's data, PtrToPacketEnd for data_end, PtrToPacketMeta,
+// PtrToFlowKeys, PtrToSockCommonOrNull for sk; ok is false for other
+// slots and for loads of plain fields. The kernel rewrites such loads to
+// read its own structures (convert_ctx_accesses); user-space engines
+// rewrite them to read the pointers they keep beside the context (package
+// skbuff).
+func (v *Verified) CtxPointer(slot int) (t RegType, ok bool) {
+	if slot < 0 || slot >= len(v.ctxPointers) || v.ctxPointers[slot] == NotInit {
+		return NotInit, false
+	}
+	return v.ctxPointers[slot], true
+}
 
 // CallMaps gives, per slot, the map a helper call takes in R1 on every path
 // that reaches it, as an index into the program's maps; -1 for other slots,

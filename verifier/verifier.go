@@ -146,6 +146,7 @@ func (env *env) verified() *Verified {
 		stackDepth:   depths,
 		maxCtxOffset: env.maxCtxOffset,
 		ctxWrites:    env.ctxWrites,
+		ctxPointers:  env.ctxPointers,
 		callMaps:     env.finalCallMaps(),
 		contextSize:  env.opts.ContextSize,
 		log:          env.log.String(),
