@@ -13,6 +13,7 @@ import (
 	"github.com/dropmon/dropmon/program"
 	"github.com/dropmon/dropmon/userspacevm"
 	"github.com/dropmon/dropmon/userspacevm/maps"
+	"github.com/dropmon/dropmon/verifier"
 )
 
 // Code is a program compiled to x86-64 machine code in executable memory.
@@ -57,7 +58,15 @@ func compileCode(p *userspacevm.Prepared, exclusive bool) (*Code, error) {
 // compileOptions are what the code for p depends on besides its
 // instructions.
 func compileOptions(p *userspacevm.Prepared) options {
+	var ctxPointers []verifier.RegType
+	if p.SkBuff {
+		ctxPointers = make([]verifier.RegType, len(p.Insns))
+		for pc := range p.Insns {
+			ctxPointers[pc], _ = p.Verified().CtxPointer(pc)
+		}
+	}
 	return options{
+		ctxPointers:   ctxPointers,
 		inlineLookup:  defaultLookup(p),
 		maps:          p.Maps,
 		callMaps:      p.Verified().CallMaps(),

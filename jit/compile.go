@@ -8,6 +8,7 @@ import (
 	"github.com/dropmon/dropmon/program"
 	"github.com/dropmon/dropmon/userspacevm"
 	"github.com/dropmon/dropmon/userspacevm/maps"
+	"github.com/dropmon/dropmon/verifier"
 )
 
 // compiler turns a verified program into machine code in one pass over
@@ -45,6 +46,11 @@ type options struct {
 	// is RunContext.Packet, which Go writes into the context (pktData,
 	// pktLen) before the run.
 	skb bool
+	// ctxPointers gives, per slot, the pointer a load of an __sk_buff
+	// field yields (verifier.Verified.CtxPointer): the code computes it
+	// from pktData, pktLen and the context's address instead of loading
+	// it, so runs need not write the context's pointer words.
+	ctxPointers []verifier.RegType
 	// guard: the runs enter and leave the runner's maps.Guard, entering
 	// with a plain increment when lockFreeGuard (maps.AsymmetricFences),
 	// else with a locked one.
@@ -181,6 +187,8 @@ func (c *compiler) insn(pc int, in *program.Insn) error {
 		c.movabs(regMap[in.Dst], uint64(in.Imm))
 	case op == program.LdDWHi:
 		// The second slot of an LDDW: never executed, no code.
+	case op.IsLoadX() && c.ctxPointers != nil && c.ctxPointers[pc] != verifier.NotInit:
+		c.emitCtxPointer(in, c.ctxPointers[pc])
 	case op.IsLoadX():
 		c.emitLoad(in)
 	case op.IsStore():

@@ -2,7 +2,11 @@
 
 package jit
 
-import "github.com/dropmon/dropmon/program"
+import (
+	"github.com/dropmon/dropmon/program"
+	"github.com/dropmon/dropmon/skbuff"
+	"github.com/dropmon/dropmon/verifier"
+)
 
 // Memory accesses are direct: the verifier proved every one in bounds, and
 // every address a program holds is a real one (the record, the runner's
@@ -27,6 +31,28 @@ var loadOps = map[program.Op]struct {
 func (c *compiler) emitLoad(in *program.Insn) {
 	l := loadOps[in.Op]
 	c.rm(l.f, l.op, regMap[in.Dst], regMap[in.Src], in.Off)
+}
+
+// emitCtxPointer emits a load of a pointer field of __sk_buff (t is what
+// the verifier says it yields) without touching the context's pointer
+// words: data and data_meta are the run's packet (pktData), data_end is
+// pktData + pktLen, flow_keys the context's own struct bpf_flow_keys
+// (skbuff.FlowKeysOffset from the context, which the source register
+// holds unmodified, as the verifier proved), and sk NULL, as
+// userspacevm.SetSkbPointers writes them for the interpreter.
+func (c *compiler) emitCtxPointer(in *program.Insn, t verifier.RegType) {
+	dst, src := regMap[in.Dst], regMap[in.Src]
+	switch t {
+	case verifier.PtrToPacket, verifier.PtrToPacketMeta:
+		c.load64(dst, ctxReg, offPktData)
+	case verifier.PtrToPacketEnd:
+		c.load64(dst, ctxReg, offPktData)
+		c.rm(fW, []byte{0x03}, dst, ctxReg, offPktLen) // add dst, [pktLen]
+	case verifier.PtrToFlowKeys:
+		c.rm(fW, opLea, dst, src, skbuff.FlowKeysOffset)
+	default: // sk: user space has no socket
+		c.aluRR(0, opXor, dst, dst)
+	}
 }
 
 // emitStore emits ST (immediate) and STX (register) stores.

@@ -32,8 +32,10 @@ type Runner struct {
 	noRC    userspacevm.RunContext
 	guard   *maps.Guard
 	minCtx  int // bytes a run's context must have (Prepared.MinContext)
-	exits   uint64
-	cleanup runtime.Cleanup
+	// Copies of Prepared.SkBuff and Code.readsCPU, read by every run.
+	skb, readsCPU bool
+	exits         uint64
+	cleanup       runtime.Cleanup
 }
 
 // NewRunner makes a runner of compiled code; several runners (one per
@@ -51,13 +53,15 @@ func newRunner(p *userspacevm.Prepared, code *Code) (*Runner, error) {
 		return nil, fmt.Errorf("jit: %w", err)
 	}
 	r := &Runner{
-		prog:   p,
-		code:   code,
-		ctx:    new(jitContext),
-		stack:  stack,
-		start:  uintptr(code.addr(0)),
-		resume: uintptr(code.addr(code.resume)),
-		minCtx: p.MinContext,
+		prog:     p,
+		code:     code,
+		ctx:      new(jitContext),
+		stack:    stack,
+		start:    uintptr(code.addr(0)),
+		resume:   uintptr(code.addr(code.resume)),
+		minCtx:   p.MinContext,
+		skb:      p.SkBuff,
+		readsCPU: code.readsCPU,
 	}
 	r.ctx.top = uint64(uintptr(unsafe.Pointer(unsafe.SliceData(stack)))) + stackSize
 	for _, in := range p.Insns {
@@ -111,18 +115,16 @@ func (r *Runner) Run(ctx []byte, rc *userspacevm.RunContext) (uint64, error) {
 		base = uint64(uintptr(unsafe.Pointer(unsafe.SliceData(ctx))))
 	}
 	x := r.ctx
-	if r.prog.SkBuff {
+	if r.skb {
+		// The code computes data, data_end and flow_keys from these
+		// (emitCtxPointer): the context's pointer words stay as they are.
 		var pkt []byte
 		if rc != nil {
 			pkt = rc.Packet
 		}
-		userspacevm.SetSkbPointers(ctx, pkt)
-		x.pktData, x.pktLen = 0, uint64(len(pkt))
-		if len(pkt) > 0 {
-			x.pktData = uint64(uintptr(unsafe.Pointer(unsafe.SliceData(pkt))))
-		}
+		x.pktData, x.pktLen = uint64(uintptr(unsafe.Pointer(unsafe.SliceData(pkt)))), uint64(len(pkt))
 	}
-	if r.code.readsCPU {
+	if r.readsCPU {
 		// Only when the code reads it: the store costs about 1 ns a run
 		// otherwise (measured on ctx-read).
 		var cpu uint64

@@ -77,6 +77,9 @@ func TestSkBuffContext(t *testing.T) {
 		{"skb_load_bytes past the end", program.SocketFilter, asm.Instructions{
 			asm.Mov.Imm(asm.R2, 41), asm.Mov.Reg(asm.R3, asm.RFP), asm.Add.Imm(asm.R3, -8), asm.Mov.Imm(asm.R4, 2),
 			asm.FnSkbLoadBytes.Call(), ret}, pkt, uint64(1<<64 - 14), nil}, // -EFAULT
+		{"sk is NULL", program.SocketFilter, asm.Instructions{
+			asm.LoadMem(asm.R2, asm.R1, skbuff.OffSk, asm.DWord), asm.Mov.Imm(asm.R0, 1),
+			asm.JEq.Imm(asm.R2, 0, "null"), asm.Mov.Imm(asm.R0, 2), asm.Return().WithSymbol("null")}, pkt, 1, nil},
 		{"flow dissector", program.FlowDissector, flowDissect, pkt, 0, map[int]uint16{0: 14, 2: 34, 8: 17 << 8}},
 		{"flow dissector, short packet", program.FlowDissector, flowDissect, pkt[:20], 2, map[int]uint16{0: 14, 2: 0, 8: 0}},
 		{"flow dissector, no packet", program.FlowDissector, flowDissect, nil, 2, map[int]uint16{0: 14, 2: 0}},
@@ -101,6 +104,10 @@ func TestSkBuffContext(t *testing.T) {
 				var skb skbuff.Context
 				skb.Set(fields)
 				binary.LittleEndian.PutUint16(skb.FlowKeys()[0:], 14) // nhoff, as the kernel sets it
+				// Junk in the pointer words: engines must not trust them.
+				for _, off := range []int{skbuff.OffSk, skbuff.OffFlowKeys, skbuff.PtrData, skbuff.PtrDataEnd, skbuff.PtrDataMeta} {
+					binary.LittleEndian.PutUint64(skb.Bytes()[off:], 0xdead0000beef)
+				}
 				got, err := r.Run(skb.Bytes(), &userspacevm.RunContext{Packet: tt.pkt})
 				r.Close()
 				if err != nil || got != tt.want {

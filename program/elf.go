@@ -46,6 +46,19 @@ func FromELFWithOptions(path, section, name string, opts *ELFOptions) (*Program,
 	return fromCollection(path, cs, section, name, opts)
 }
 
+// FromELFBytes is FromELFWithOptions on an object in memory (one embedded
+// with go:embed, say); name is what errors call it ("sockex.bpf.o").
+func FromELFBytes(data []byte, objName, section, name string, opts *ELFOptions) (*Program, error) {
+	if len(data) > MaxELFSize {
+		return nil, fmt.Errorf("%s: %d bytes, larger than the %d MiB limit for ELF input: %w", objName, len(data), MaxELFSize>>20, ErrTooLarge)
+	}
+	cs, err := parseELF(objName, data)
+	if err != nil {
+		return nil, err
+	}
+	return fromCollection(objName, cs, section, name, opts)
+}
+
 // fromCollection is FromELFWithOptions on an object already read.
 func fromCollection(path string, cs *ebpf.CollectionSpec, section, name string, opts *ELFOptions) (*Program, error) {
 	ps, err := pickProgram(cs, section, name)

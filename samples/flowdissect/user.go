@@ -1,0 +1,89 @@
+package flowdissect
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/dropmon/dropmon/program"
+	"github.com/dropmon/dropmon/samples"
+	"github.com/dropmon/dropmon/skbuff"
+	"github.com/dropmon/dropmon/userspacevm"
+	"github.com/dropmon/dropmon/verifier"
+)
+
+// User is samples/bpf/flowdissect.bpf.o on one of dropmon's user-space
+// engines (the interpreter or the JIT), verified by dropmon's verifier
+// first. It gives the program what the kernel gives a flow dissector: an
+// __sk_buff whose data and data_end bound the frame and whose flow_keys
+// point to struct bpf_flow_keys, set up and clamped as bpf_flow_dissect
+// does. A User runs one frame at a time.
+type User struct {
+	prep   *userspacevm.Prepared
+	runner userspacevm.Runner
+	skb    skbuff.Context
+	rc     userspacevm.RunContext
+}
+
+// LoadUser verifies the committed object's program and loads it on engine.
+func LoadUser(engine userspacevm.Engine) (*User, error) {
+	obj, err := samples.Object(ObjectName)
+	if err != nil {
+		return nil, err
+	}
+	prog, err := program.FromELFBytes(obj, ObjectName, "flow_dissector", ProgramName, nil)
+	if err != nil {
+		return nil, err
+	}
+	v, err := verifier.Verify(prog, nil)
+	if err != nil {
+		return nil, fmt.Errorf("verify %s: %w", ProgramName, err)
+	}
+	u := &User{}
+	if u.prep, err = userspacevm.PrepareVerified(v, nil); err != nil {
+		return nil, err
+	}
+	if u.runner, err = engine.Load(u.prep); err != nil {
+		u.prep.Close()
+		return nil, fmt.Errorf("load %s on %s: %w", ProgramName, engine.Name(), err)
+	}
+	return u, nil
+}
+
+// Close releases the runner and the program.
+func (u *User) Close() error {
+	return errors.Join(u.runner.Close(), u.prep.Close())
+}
+
+// RunRaw dissects frame and leaves the keys in the 56-byte layout of
+// struct bpf_flow_keys, where the program wrote them: RawKeys returns them.
+// A frame shorter than 14 bytes gives ErrShortFrame, as the kernel's test
+// run refuses it.
+func (u *User) RunRaw(frame []byte) (Verdict, error) {
+	keys := u.RawKeys()
+	if err := PrepareRaw(frame, keys); err != nil {
+		return Drop, err
+	}
+	u.rc.Packet = frame
+	r0, err := u.runner.Run(u.skb.Bytes(), &u.rc)
+	u.rc.Packet = nil
+	if err != nil {
+		return Drop, err
+	}
+	ClampRaw(frame, keys)
+	return Verdict(r0), nil
+}
+
+// RawKeys returns the flow keys of the last run, in the kernel's layout.
+func (u *User) RawKeys() *[KeysSize]byte {
+	return (*[KeysSize]byte)(u.skb.FlowKeys())
+}
+
+// Run is RunRaw with the keys decoded into k: it has Dissect's signature.
+func (u *User) Run(frame []byte, k *Keys) (Verdict, error) {
+	v, err := u.RunRaw(frame)
+	if err != nil {
+		return v, err
+	}
+	k.Decode(u.RawKeys())
+	return v, nil
+}
