@@ -23,6 +23,7 @@ type Code struct {
 	size     int    // bytes of code in mem
 	addrs    []int
 	resume   int  // offset of the resume stub, where Go re-enters after a helper (a new run enters at 0)
+	batch    int  // offset of the batch entry (RunBatch)
 	readsCPU bool // the code reads the run's CPU from the context
 	cleanup  runtime.Cleanup
 }
@@ -49,7 +50,7 @@ func compileCode(p *userspacevm.Prepared, exclusive bool) (*Code, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jit: program %s: %w", p.Program.Name, err)
 	}
-	c := &Code{mem: mem, size: len(out.code), addrs: out.addrs, resume: out.resume, readsCPU: out.readsCPU}
+	c := &Code{mem: mem, size: len(out.code), addrs: out.addrs, resume: out.resume, batch: out.batch, readsCPU: out.readsCPU}
 	// A net under Close: code dropped without Close still unmaps.
 	c.cleanup = runtime.AddCleanup(c, func(m []byte) { _ = freeMemory(m) }, mem)
 	return c, nil

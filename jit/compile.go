@@ -27,6 +27,7 @@ type compiler struct {
 	localCalls bool // the program has bpf-to-bpf calls
 	packet     bool // the program has LD_ABS or LD_IND
 	readsCPU   bool // the code reads the run's CPU (per-CPU lookups)
+	batch      int  // offset of the batch entry
 }
 
 // options are what the code depends on besides the instructions.
@@ -71,6 +72,7 @@ const (
 	labelExitMain  = iota // exit done, R0 in RBX
 	labelAbortZero        // LD_ABS/LD_IND out of range: R0 = 0, exit done
 	labelCallDepth        // too many nested calls
+	labelBatchNext        // a run of a batch ended: on to the next item
 	nLabels
 )
 
@@ -81,6 +83,7 @@ type compiled struct {
 	code     []byte
 	addrs    []int
 	resume   int
+	batch    int // the entry of RunBatch (emitBatch)
 	readsCPU bool
 }
 
@@ -107,7 +110,7 @@ func compile(insns []program.Insn, opts options) (*compiled, error) {
 	for _, f := range c.fixups {
 		c.patch32(f.at, c.addrs[f.slot])
 	}
-	return &compiled{code: c.b, addrs: c.addrs, resume: resume, readsCPU: c.readsCPU}, nil
+	return &compiled{code: c.b, addrs: c.addrs, resume: resume, batch: c.batch, readsCPU: c.readsCPU}, nil
 }
 
 // loopAlign is the alignment of loop heads: a loop body that starts on a
@@ -217,6 +220,8 @@ func (c *compiler) emitStubs() int {
 	at[labelCallDepth] = c.pos()
 	c.movRI(0, rax, int32(exitCallDepth))
 	c.returnToGo()
+	at[labelBatchNext] = c.pos()
+	c.batch = c.emitBatch()
 	for l, sites := range c.labels {
 		for _, s := range sites {
 			c.patch32(s, at[l])

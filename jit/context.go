@@ -24,6 +24,11 @@ type jitContext struct {
 	guard   uint64     // address of the runner's maps.Guard sequence word, 0 when none
 	regs    [11]uint64 // R0-R10, spilled at helper exits, loaded when Go resumes the code
 	frames  [maxFrames]callFrame
+	// A batch (Runner.RunBatch): the address of the userspacevm.BatchItem
+	// running and the address past the last one; batchEnd is 0 outside
+	// batches, so that a run's end returns to Go.
+	batchItem uint64
+	batchEnd  uint64
 }
 
 // callFrame is what a bpf-to-bpf call saves: the native return address and
@@ -39,18 +44,20 @@ const (
 	stackSize  = frameSize * maxFrames
 	frameBytes = int32(unsafe.Sizeof(callFrame{}))
 
-	offSavedBP = 0
-	offResume  = 8
-	offHelper  = 16
-	offPC      = 24
-	offDepth   = 32
-	offPktData = 40
-	offPktLen  = 48
-	offCPU     = 56
-	offTop     = 64
-	offGuard   = 72
-	offRegs    = 80
-	offFrames  = offRegs + 11*8
+	offSavedBP   = 0
+	offResume    = 8
+	offHelper    = 16
+	offPC        = 24
+	offDepth     = 32
+	offPktData   = 40
+	offPktLen    = 48
+	offCPU       = 56
+	offTop       = 64
+	offGuard     = 72
+	offRegs      = 80
+	offFrames    = offRegs + 11*8
+	offBatchItem = offFrames + maxFrames*frameBytes
+	offBatchEnd  = offBatchItem + 8
 
 	// Where the code writes callJIT's results, as offsets from RSP while
 	// it runs: callJIT jumps to the code with no frame, so RSP points at
@@ -61,6 +68,15 @@ const (
 
 	offFrameRet   = 0
 	offFrameSaved = 8
+
+	// The layout of userspacevm.BatchItem: the context's pointer and
+	// length, the packet's, R0 (checked by TestBatchItemLayout).
+	itemCtx    = 0
+	itemCtxLen = 8
+	itemPkt    = 24
+	itemPktLen = 32
+	itemR0     = 48
+	itemSize   = 56
 )
 
 // exitCode says why generated code returned to Go.

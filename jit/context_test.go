@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"unsafe"
+
+	"github.com/dropmon/dropmon/userspacevm"
 )
 
 // TestContextOffsets checks the contract between Go and machine code: each
@@ -38,6 +40,8 @@ func TestContextOffsets(t *testing.T) {
 		{"offFrameRet", offFrameRet, unsafe.Offsetof(f.ret)},
 		{"offFrameSaved", offFrameSaved, unsafe.Offsetof(f.saved)},
 		{"frameBytes", uintptr(frameBytes), unsafe.Sizeof(f)},
+		{"offBatchItem", uintptr(offBatchItem), unsafe.Offsetof(x.batchItem)},
+		{"offBatchEnd", uintptr(offBatchEnd), unsafe.Offsetof(x.batchEnd)},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {
@@ -63,6 +67,29 @@ func TestContextOffsets(t *testing.T) {
 	}
 	for name := range defines {
 		t.Errorf("trampoline does not define %s", name)
+	}
+}
+
+// TestBatchItemLayout checks the offsets the batch stub reads
+// userspacevm.BatchItem at.
+func TestBatchItemLayout(t *testing.T) {
+	var it userspacevm.BatchItem
+	sliceLen := unsafe.Sizeof(uintptr(0)) // a slice is pointer, length, capacity
+	tests := []struct {
+		name      string
+		got, want uintptr
+	}{
+		{"itemCtx", itemCtx, unsafe.Offsetof(it.Ctx)},
+		{"itemCtxLen", itemCtxLen, unsafe.Offsetof(it.Ctx) + sliceLen},
+		{"itemPkt", itemPkt, unsafe.Offsetof(it.Packet)},
+		{"itemPktLen", itemPktLen, unsafe.Offsetof(it.Packet) + sliceLen},
+		{"itemR0", itemR0, unsafe.Offsetof(it.R0)},
+		{"itemSize", itemSize, unsafe.Sizeof(it)},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("%s = %d, want %d", tt.name, tt.got, tt.want)
+		}
 	}
 }
 

@@ -68,49 +68,87 @@ func (e *emitter) rr(f flags, op []byte, r, rm reg) {
 	e.bytes(0xc0 | byte(r&7)<<3 | byte(rm&7))
 }
 
-// rm emits op with a memory ModRM [base+disp32]: reg field r. Every access
-// uses a 32-bit displacement (mod 10), so RBP and R13 need no special
-// case; RSP and R12 as a base need a SIB byte.
+// rm emits op with a memory ModRM [base+disp]: reg field r. The
+// displacement takes its shortest form: none (mod 00) for 0, disp8 (mod
+// 01) when it fits in an int8, else disp32 (mod 10); the kernel's JIT
+// stops at disp8, a byte more for 0. Two bases are special (SDM vol. 2,
+// table 2-2): r/m 100 (RSP, R12) means that a SIB byte follows, so they
+// take SIB 0x24 (no index, base RSP/R12); mod 00 with r/m 101 (RBP, R13)
+// means RIP-relative, so they take a disp8 of 0 instead.
 func (e *emitter) rm(f flags, op []byte, r, base reg, disp int32) {
 	e.prefixes(f, r, base)
 	e.bytes(op...)
-	e.bytes(0x80 | byte(r&7)<<3 | byte(base&7))
+	modrm := byte(r&7)<<3 | byte(base&7)
+	size := dispSize(base, disp)
+	switch size {
+	case 1:
+		modrm |= 0x40 // mod 01: disp8
+	case 4:
+		modrm |= 0x80 // mod 10: disp32
+	}
+	e.bytes(modrm)
 	if base&7 == 4 {
 		e.bytes(0x24)
 	}
-	e.imm32(disp)
+	switch size {
+	case 1:
+		e.bytes(byte(disp))
+	case 4:
+		e.imm32(disp)
+	}
 }
+
+// dispSize is the size of the displacement rm gives [base+disp].
+func dispSize(base reg, disp int32) int {
+	switch {
+	case disp == 0 && base&7 != 5:
+		return 0
+	case isImm8(disp):
+		return 1
+	default:
+		return 4
+	}
+}
+
+// isImm8 reports whether v survives as an int8: whether an instruction
+// may carry it as a disp8 or a sign-extended imm8.
+func isImm8(v int32) bool { return v == int32(int8(v)) }
 
 // Opcodes (Intel SDM vol. 2). The "ext" values are ModRM reg-field
 // extensions of the group opcodes.
 var (
-	opAdd    = []byte{0x01}
-	opOr     = []byte{0x09}
-	opAnd    = []byte{0x21}
-	opSub    = []byte{0x29}
-	opXor    = []byte{0x31}
-	opCmp    = []byte{0x39}
-	opTest   = []byte{0x85}
-	opMovSt  = []byte{0x89} // mov r/m, r
-	opMovSt8 = []byte{0x88}
-	opMovLd  = []byte{0x8b} // mov r, r/m
-	opLea    = []byte{0x8d}
-	opImul   = []byte{0x0f, 0xaf}
-	opMovzx8 = []byte{0x0f, 0xb6}
-	opMovzx6 = []byte{0x0f, 0xb7}
-	opMovsx8 = []byte{0x0f, 0xbe}
-	opMovsx6 = []byte{0x0f, 0xbf}
-	opMovsxd = []byte{0x63}
-	opXadd   = []byte{0x0f, 0xc1}
-	opCmpxch = []byte{0x0f, 0xb1}
-	opXchg   = []byte{0x87}
-	opGrp1   = []byte{0x81} // ALU r/m, imm32
-	opGrp2   = []byte{0xc1} // shift r/m, imm8
-	opGrp2CL = []byte{0xd3} // shift r/m, CL
-	opGrp3   = []byte{0xf7} // test imm32, neg, div, idiv
-	opMovImm = []byte{0xc7} // mov r/m, imm32
-	opMovI8  = []byte{0xc6} // mov r/m8, imm8
-	opGrp5   = []byte{0xff} // jmp r/m
+	opAdd     = []byte{0x01}
+	opOr      = []byte{0x09}
+	opAnd     = []byte{0x21}
+	opSub     = []byte{0x29}
+	opXor     = []byte{0x31}
+	opCmp     = []byte{0x39}
+	opTest    = []byte{0x85}
+	opMovSt   = []byte{0x89} // mov r/m, r
+	opMovSt8  = []byte{0x88}
+	opMovLd   = []byte{0x8b} // mov r, r/m
+	opLea     = []byte{0x8d}
+	opImul    = []byte{0x0f, 0xaf}
+	opMovzx8  = []byte{0x0f, 0xb6}
+	opMovzx6  = []byte{0x0f, 0xb7}
+	opMovsx8  = []byte{0x0f, 0xbe}
+	opMovsx6  = []byte{0x0f, 0xbf}
+	opMovsxd  = []byte{0x63}
+	opXadd    = []byte{0x0f, 0xc1}
+	opCmpxch  = []byte{0x0f, 0xb1}
+	opXchg    = []byte{0x87}
+	opGrp1    = []byte{0x81} // ALU r/m, imm32
+	opGrp1I8  = []byte{0x83} // ALU r/m, sign-extended imm8
+	opImulI   = []byte{0x69} // imul r, r/m, imm32
+	opImulI8  = []byte{0x6b} // imul r, r/m, sign-extended imm8
+	opTestI8  = []byte{0xf6} // test r/m8, imm8 (group 3, byte)
+	opGrp2    = []byte{0xc1} // shift r/m, imm8
+	opGrp2CL  = []byte{0xd3} // shift r/m, CL
+	opGrp2By1 = []byte{0xd1} // shift r/m, 1
+	opGrp3    = []byte{0xf7} // test imm32, neg, div, idiv
+	opMovImm  = []byte{0xc7} // mov r/m, imm32
+	opMovI8   = []byte{0xc6} // mov r/m8, imm8
+	opGrp5    = []byte{0xff} // jmp r/m
 )
 
 const (
@@ -124,9 +162,39 @@ const (
 // aluRR emits "op dst, src" for the ALU ops whose r/m is the destination.
 func (e *emitter) aluRR(f flags, op []byte, dst, src reg) { e.rr(f, op, src, dst) }
 
-// aluRI emits a group-1 op "op dst, imm32" (sign-extended when 64-bit).
+// aluRI emits a group-1 op "op dst, imm" (imm sign-extended when
+// 64-bit): the imm8 form (83 /ext ib) when imm fits in an int8, else
+// imm32 (81 /ext id). Both forms set the same flags.
 func (e *emitter) aluRI(f flags, ext reg, dst reg, imm int32) {
+	if isImm8(imm) {
+		e.rr(f, opGrp1I8, ext, dst)
+		e.bytes(byte(imm))
+		return
+	}
 	e.rr(f, opGrp1, ext, dst)
+	e.imm32(imm)
+}
+
+// aluMI is aluRI with a memory destination [base+disp].
+func (e *emitter) aluMI(f flags, ext reg, base reg, disp int32, imm int32) {
+	if isImm8(imm) {
+		e.rm(f, opGrp1I8, ext, base, disp)
+		e.bytes(byte(imm))
+		return
+	}
+	e.rm(f, opGrp1, ext, base, disp)
+	e.imm32(imm)
+}
+
+// imulRI sets dst = src * imm, with imm sign-extended: 6B /r ib when imm
+// fits in an int8, else 69 /r id.
+func (e *emitter) imulRI(f flags, dst, src reg, imm int32) {
+	if isImm8(imm) {
+		e.rr(f, opImulI8, dst, src)
+		e.bytes(byte(imm))
+		return
+	}
+	e.rr(f, opImulI, dst, src)
 	e.imm32(imm)
 }
 
@@ -134,17 +202,50 @@ func (e *emitter) aluRI(f flags, ext reg, dst reg, imm int32) {
 func (e *emitter) movRR(f flags, dst, src reg) { e.rr(f, opMovSt, src, dst) }
 
 // movRI loads an immediate: sign-extended imm32 when 64-bit, zero-extended
-// when 32-bit.
+// when 32-bit. It leaves the flags alone (callers may emit it between a
+// compare and its jump), so 0 is a MOV too (setRI uses XOR). Where the
+// result is the same, it is mov r32, imm32 (B8+r id, zero-extending: 5
+// bytes, 6 with REX.B), as the kernel's JIT does; only a negative imm for
+// a 64-bit register needs REX.W C7 /0 id (7 bytes).
 func (e *emitter) movRI(f flags, dst reg, imm int32) {
-	e.rr(f, opMovImm, 0, dst)
+	if f&fW != 0 && imm < 0 {
+		e.rr(f, opMovImm, 0, dst)
+		e.imm32(imm)
+		return
+	}
+	e.prefixes(f&^fW, 0, dst)
+	e.bytes(0xb8 | byte(dst&7))
 	e.imm32(imm)
 }
 
-// movabs loads a 64-bit immediate (REX.W B8+r).
+// setRI is movRI for code where the flags are dead: 0 becomes xor r32,
+// r32 (2 bytes, 3 with REX; zero-extends, so right for both widths, and
+// the idiom CPUs recognise as dependency-free).
+func (e *emitter) setRI(f flags, dst reg, imm int32) {
+	if imm == 0 {
+		e.aluRR(0, opXor, dst, dst)
+		return
+	}
+	e.movRI(f, dst, imm)
+}
+
+// movabs loads a 64-bit constant without touching the flags, in the
+// shortest form that yields it: mov r32, imm32 (zero-extending) below
+// 2^32, REX.W C7 /0 (sign-extending) for [-2^31, 0), else the 10-byte
+// REX.W B8+r io.
 func (e *emitter) movabs(dst reg, v uint64) {
-	e.prefixes(fW, 0, dst)
-	e.bytes(0xb8 | byte(dst&7))
-	e.imm64(v)
+	switch {
+	case v <= 0xffffffff:
+		e.prefixes(0, 0, dst)
+		e.bytes(0xb8 | byte(dst&7))
+		e.imm32(int32(uint32(v)))
+	case int64(v) == int64(int32(v)): // negative: sign-extends
+		e.movRI(fW, dst, int32(int64(v)))
+	default:
+		e.prefixes(fW, 0, dst)
+		e.bytes(0xb8 | byte(dst&7))
+		e.imm64(v)
+	}
 }
 
 // load64 and store64 move a register from and to [base+disp].
@@ -157,8 +258,14 @@ func (e *emitter) storeImm64(base reg, disp int32, imm int32) {
 	e.imm32(imm)
 }
 
-// shiftRI shifts dst by a constant count.
+// shiftRI shifts dst by a constant count; a count of 1 takes the form
+// without an immediate (D1 /ext), a byte shorter, with the same result
+// and flags (OF is defined for a count of 1 in either form).
 func (e *emitter) shiftRI(f flags, ext reg, dst reg, n uint8) {
+	if n == 1 {
+		e.rr(f, opGrp2By1, ext, dst)
+		return
+	}
 	e.rr(f, opGrp2, ext, dst)
 	e.bytes(n)
 }
@@ -258,6 +365,24 @@ func (e *emitter) patch8To(at, target int) {
 // patch32 points the rel32 at at target.
 func (e *emitter) patch32(at, target int) {
 	binary.LittleEndian.PutUint32(e.b[at:], uint32(int32(target-(at+4))))
+}
+
+// jmpBack and jccBack jump back to target, code already emitted: rel8
+// when it reaches, else rel32.
+func (e *emitter) jmpBack(target int) {
+	if target-(e.pos()+2) >= -128 {
+		e.patch8To(e.jmp8(), target)
+		return
+	}
+	e.patch32(e.jmp32(), target)
+}
+
+func (e *emitter) jccBack(cc byte, target int) {
+	if target-(e.pos()+2) >= -128 {
+		e.patch8To(e.jcc8(cc), target)
+		return
+	}
+	e.patch32(e.jcc32(cc), target)
 }
 
 // leaRIP emits "lea dst, [rip+rel32]" and returns the rel32's position.

@@ -2,7 +2,11 @@
 
 package jit
 
-import "github.com/dropmon/dropmon/program"
+import (
+	"math/bits"
+
+	"github.com/dropmon/dropmon/program"
+)
 
 // aluKind is an arithmetic operation independent of width and operand.
 type aluKind uint8
@@ -60,32 +64,34 @@ func (c *compiler) emitALU(in *program.Insn) {
 	imm := int32(in.Imm)
 	switch k {
 	case kAdd, kSub, kOr, kAnd, kXor:
-		if isReg {
+		switch {
+		case isReg:
 			c.aluRR(f, aluOp[k], dst, src)
-		} else {
+		case k == kAnd:
+			c.emitAndImm(f, dst, imm)
+		default:
 			c.aluRI(f, aluExt[k], dst, imm)
 		}
 	case kMov:
 		if isReg {
 			c.movRR(f, dst, src)
 		} else {
-			c.movRI(f, dst, imm)
+			c.setRI(f, dst, imm) // flags are dead: each JMP sets its own
 		}
 	case kMul:
 		if isReg {
 			c.rr(f, opImul, dst, src)
 		} else {
-			c.rr(f, []byte{0x69}, dst, dst) // imul dst, dst, imm32
-			c.imm32(imm)
+			c.imulRI(f, dst, dst, imm)
 		}
 	case kLsh, kRsh, kArsh:
 		c.emitShift(f, is64, shExt[k], dst, src, isReg, uint8(imm))
 	case kDiv, kMod, kSDiv, kSMod:
-		if !isReg {
-			c.movRI(f, rcx, imm)
-			src = rcx
+		if isReg {
+			c.emitDiv(k, f, dst, src)
+		} else {
+			c.emitDivImm(k, f, dst, imm)
 		}
-		c.emitDiv(k, f, dst, src)
 	case kNeg:
 		c.rr(f, opGrp3, extNeg, dst)
 	case kMovSX8:
@@ -102,7 +108,7 @@ func (c *compiler) emitALU(in *program.Insn) {
 // 6 bits exactly as eBPF does.
 func (c *compiler) emitShift(f flags, is64 bool, ext, dst, src reg, isReg bool, n uint8) {
 	if isReg {
-		c.movRR(fW, rcx, src)
+		c.movRR(0, rcx, src) // the count is CL's low bits
 		c.rr(f, opGrp2CL, ext, dst)
 		if !is64 {
 			c.movRR(0, dst, dst) // zero-extend even for a count of 0
@@ -123,40 +129,90 @@ func (c *compiler) emitShift(f flags, is64 bool, ext, dst, src reg, isReg bool, 
 	c.shiftRI(f, ext, dst, n)
 }
 
-// emitDiv emits division and modulo with RFC 9669 results. x86 DIV and
-// IDIV raise #DE for a zero divisor and IDIV also for INT_MIN / -1, so
-// both are tested first:
+// emitDiv emits division and modulo by a register with RFC 9669
+// results. x86 DIV and IDIV raise #DE for a zero divisor and IDIV also
+// for INT_MIN / -1, so both are tested first:
 //
 //	x / 0 = 0, x % 0 = x (the low half, zero-extended, for 32 bits);
 //	x s/ -1 = -x (wraps for INT_MIN), x s% -1 = 0.
 func (c *compiler) emitDiv(k aluKind, f flags, dst, src reg) {
 	signed := k == kSDiv || k == kSMod
-	isMod := k == kMod || k == kSMod
 	c.aluRR(f, opTest, src, src)
 	nonZero := c.jcc8(ccNE)
-	if isMod {
-		if f&fW == 0 {
-			c.movRR(0, dst, dst)
-		}
-	} else {
-		c.aluRR(0, opXor, dst, dst)
-	}
+	c.emitDivByZero(k, f, dst)
 	var done []int
 	done = append(done, c.jmp8())
 	c.patch8(nonZero)
 	if signed {
 		c.aluRI(f, extCmp, src, -1)
 		notMinus1 := c.jcc8(ccNE)
-		if isMod {
-			c.aluRR(0, opXor, dst, dst)
-		} else {
-			c.rr(f, opGrp3, extNeg, dst)
-		}
+		c.emitDivByMinus1(k, f, dst)
 		done = append(done, c.jmp8())
 		c.patch8(notMinus1)
 	}
+	c.emitDivOp(k, f, dst, src)
+	for _, d := range done {
+		c.patch8(d)
+	}
+}
+
+// emitDivImm emits division and modulo by a constant, whose special
+// cases are known at compile time: 0 and, signed, -1 give emitDiv's
+// results without a test, unsigned powers of two become a shift or a
+// mask, and any other divisor needs no test before DIV or IDIV. A
+// 64-bit divisor is the imm sign-extended, as in the interpreter.
+func (c *compiler) emitDivImm(k aluKind, f flags, dst reg, imm int32) {
+	signed := k == kSDiv || k == kSMod
+	switch {
+	case imm == 0:
+		c.emitDivByZero(k, f, dst)
+	case signed && imm == -1:
+		c.emitDivByMinus1(k, f, dst)
+	case !signed && imm > 0 && imm&(imm-1) == 0:
+		// x / 2^n = x >> n and x % 2^n = x & (2^n - 1), for 32 and 64
+		// bits alike (imm > 0: its sign extension is itself).
+		if k == kMod {
+			c.emitAndImm(f, dst, imm-1)
+			return
+		}
+		n := uint8(bits.TrailingZeros32(uint32(imm)))
+		switch {
+		case n > 0:
+			c.shiftRI(f, extShr, dst, n)
+		case f&fW == 0:
+			c.movRR(0, dst, dst) // x / 1, zero-extended
+		}
+	default:
+		c.movRI(f, rcx, imm)
+		c.emitDivOp(k, f, dst, rcx)
+	}
+}
+
+// emitDivByZero sets dst to x / 0 = 0 or x % 0 = x (zero-extended for
+// 32 bits).
+func (c *compiler) emitDivByZero(k aluKind, f flags, dst reg) {
+	switch {
+	case k == kDiv || k == kSDiv:
+		c.aluRR(0, opXor, dst, dst)
+	case f&fW == 0:
+		c.movRR(0, dst, dst)
+	}
+}
+
+// emitDivByMinus1 sets dst to x s/ -1 = -x or x s% -1 = 0.
+func (c *compiler) emitDivByMinus1(k aluKind, f flags, dst reg) {
+	if k == kSMod {
+		c.aluRR(0, opXor, dst, dst)
+		return
+	}
+	c.rr(f, opGrp3, extNeg, dst)
+}
+
+// emitDivOp divides dst by src, a divisor neither 0 nor (signed) -1,
+// through RDX:RAX.
+func (c *compiler) emitDivOp(k aluKind, f flags, dst, src reg) {
 	c.movRR(f, rax, dst)
-	if signed {
+	if k == kSDiv || k == kSMod {
 		c.prefixes(f, 0, 0)
 		c.bytes(0x99) // cdq / cqo
 		c.rr(f, opGrp3, extIdiv, src)
@@ -164,14 +220,37 @@ func (c *compiler) emitDiv(k aluKind, f flags, dst, src reg) {
 		c.aluRR(0, opXor, rdx, rdx)
 		c.rr(f, opGrp3, extDiv, src)
 	}
-	if isMod {
+	if k == kMod || k == kSMod {
 		c.movRR(f, dst, rdx)
 	} else {
 		c.movRR(f, dst, rax)
 	}
-	for _, d := range done {
-		c.patch8(d)
+}
+
+// emitAndImm emits dst &= imm. Masks of 0xff and 0xffff, for either
+// width, are movzx dst32, dst8 or dst16 (3 or 4 bytes instead of an AND
+// with an imm32, 6 or 7): a 32-bit result zero-extends to 64 bits, as
+// the 64-bit AND with the positive mask clears them. SIL and DIL need a
+// REX prefix.
+func (c *compiler) emitAndImm(f flags, dst reg, imm int32) {
+	switch imm {
+	case 0xff:
+		c.rr(byteReg(dst), opMovzx8, dst, dst)
+	case 0xffff:
+		c.rr(0, opMovzx6, dst, dst)
+	default:
+		c.aluRI(f, extAnd, dst, imm)
 	}
+}
+
+// byteReg is fRex for a register whose low byte needs a REX prefix to be
+// addressed (SPL, BPL, SIL, DIL; without one the encodings mean AH-BH),
+// else 0.
+func byteReg(r reg) flags {
+	if r >= rsp && r <= rdi {
+		return fRex
+	}
+	return 0
 }
 
 // emitSwap emits le, be and bswap on a little-endian host.
@@ -197,7 +276,17 @@ func (c *compiler) emitSwap(in *program.Insn) {
 // Imm form among the JMP-class ops (JEq first).
 var jumpCC = [...]byte{ccE, ccNE, ccA, ccAE, ccB, ccBE, ccG, ccGE, ccL, ccLE, ccNE}
 
-// emitCondJump compares (CMP, or TEST for JSET) and jumps.
+// emitCondJump compares (CMP, or TEST for JSET) and jumps. Shorter
+// forms set the flags the jump reads as the long ones would:
+//
+//   - cmp dst, 0 is test dst, dst. Both clear CF and OF and set ZF, SF
+//     and PF from dst (they differ in AF only, which no Jcc reads), so
+//     every condition in jumpCC, unsigned (A, AE, B, BE) and signed (G,
+//     GE, L, LE) alike, decides the same (the kernel's JIT does this).
+//   - cmp dst, imm takes the imm8 form when imm fits (aluRI).
+//   - JSET's test dst, imm tests the low byte alone (F6 /0 ib) when imm
+//     is in [0, 255]: dst & imm, sign-extended or not, has no other bits,
+//     so ZF, which JNE reads, is the same.
 func (c *compiler) emitCondJump(in *program.Insn) {
 	base, f := program.JEqImm, flags(fW)
 	if in.Op.IsJump32() {
@@ -205,17 +294,22 @@ func (c *compiler) emitCondJump(in *program.Insn) {
 	}
 	d := int(in.Op - base)
 	isSet, isReg := d/2 == 10, d%2 == 1
-	dst := regMap[in.Dst]
+	dst, imm := regMap[in.Dst], int32(in.Imm)
 	switch {
 	case isSet && isReg:
 		c.aluRR(f, opTest, dst, regMap[in.Src])
+	case isSet && imm >= 0 && imm <= 0xff:
+		c.rr(byteReg(dst), opTestI8, extTest, dst)
+		c.bytes(byte(imm))
 	case isSet:
 		c.rr(f, opGrp3, extTest, dst)
-		c.imm32(int32(in.Imm))
+		c.imm32(imm)
 	case isReg:
 		c.aluRR(f, opCmp, dst, regMap[in.Src])
+	case imm == 0:
+		c.aluRR(f, opTest, dst, dst)
 	default:
-		c.aluRI(f, extCmp, dst, int32(in.Imm))
+		c.aluRI(f, extCmp, dst, imm)
 	}
 	c.jumpIf(jumpCC[d/2], in.Target())
 }

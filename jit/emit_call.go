@@ -53,8 +53,46 @@ func (c *compiler) emitDone() {
 		c.load64(rax, ctxReg, offGuard)
 		c.rm(fW, opGrp5, 0, rax, 0) // inc qword [rax]
 	}
+	// In a batch, on to the next item (emitBatch).
+	c.rm(fW, opGrp1, extCmp, ctxReg, offBatchEnd) // cmp qword [batchEnd], 0
+	c.imm32(0)
+	c.jumpLabel(c.jcc32(ccNE), labelBatchNext)
 	c.aluRR(0, opXor, rax, rax) // exitDone
 	c.returnToGo()
+}
+
+// emitBatch emits the batch stubs at the current position (labelBatchNext
+// first) and returns the offset of the entry Go calls for RunBatch, with
+// batchItem at the first item and batchEnd past the last. The entry loads
+// the item's context into R1 and R2 (its address and length, as callJIT
+// passes them for a single run) and its packet into pktData and pktLen,
+// and jumps to the start stub; each run's end (emitDone) comes back to
+// batchNext, which writes R0 into the item and goes on to the next, or
+// returns to Go after the last one with exitDone. Nothing is counted down
+// in memory: the only value carried from item to item is batchItem.
+// Helper exits within a batch return to Go and resume as in a single run.
+func (c *compiler) emitBatch() (entry int) {
+	item := rax
+	// batchNext: R0 into the item, then the next one.
+	c.load64(item, ctxReg, offBatchItem)
+	c.store64(item, itemR0, regMap[0])
+	c.aluRI(fW, extAdd, item, itemSize)
+	c.store64(ctxReg, offBatchItem, item)
+	c.rm(fW, []byte{0x3b}, item, ctxReg, offBatchEnd) // cmp rax, [batchEnd]
+	more := c.jcc32(ccNE)
+	c.aluRR(0, opXor, rax, rax) // exitDone
+	c.returnToGo()
+	entry = c.pos()
+	c.load64(item, ctxReg, offBatchItem)
+	c.patch32(more, c.pos())
+	c.load64(regMap[1], item, itemCtx)
+	c.load64(regMap[2], item, itemCtxLen)
+	c.load64(rcx, item, itemPkt)
+	c.store64(ctxReg, offPktData, rcx)
+	c.load64(rcx, item, itemPktLen)
+	c.store64(ctxReg, offPktLen, rcx)
+	c.patch32(c.jmp32(), 0) // the start stub
+	return entry
 }
 
 // emitResume emits the stub Go re-enters through after a helper: R0 (the

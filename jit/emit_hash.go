@@ -25,8 +25,7 @@ const hashMul = 0x9E3779B97F4A7C15
 // with RAX (the hash), RCX and RDX.
 func (c *compiler) emitHashLookup(pc int, in *program.Insn, done *[]int) {
 	m, key, r0 := regMap[1], regMap[2], regMap[0]
-	c.rm(0, opGrp1, extCmp, m, maps.HeaderOffType)
-	c.imm32(int32(ebpf.Hash))
+	c.aluMI(0, extCmp, m, maps.HeaderOffType, int32(ebpf.Hash))
 	notHash := c.jcc32(ccNE)
 
 	c.emitKeyHash(m, key)
@@ -50,8 +49,7 @@ func (c *compiler) emitHashLookup(pc int, in *program.Insn, done *[]int) {
 	c.aluRR(fW, opAdd, r9, m)
 	c.rm(0, []byte{0x3b}, rax, r9, maps.SlotOffHash) // cmp eax, [slot.Hash]
 	next1 := c.jcc32(ccNE)
-	c.rm(0, opGrp1, extCmp, r9, maps.SlotOffState)
-	c.imm32(maps.SlotLive)
+	c.aluMI(0, extCmp, r9, maps.SlotOffState, maps.SlotLive)
 	next2 := c.jcc32(ccNE)
 	// compare KeySize bytes of the slot's key with the program's
 	c.rm(0, opMovLd, r10, m, maps.HeaderOffKeySize)
@@ -64,7 +62,7 @@ func (c *compiler) emitHashLookup(pc int, in *program.Insn, done *[]int) {
 	c.rr(fW, []byte{0xff}, 0, r8) // inc r8
 	c.rr(fW, []byte{0xff}, 0, rdx)
 	c.rr(fW, []byte{0xff}, 1, r10) // dec r10
-	c.patch32(c.jcc32(ccNE), loop)
+	c.jccBack(ccNE, loop)
 	// found: R0 = slot + ValueOffset
 	c.rm(0, opMovLd, rcx, m, maps.HeaderOffValueOffset)
 	c.aluRR(fW, opAdd, rcx, r9)
@@ -76,7 +74,7 @@ func (c *compiler) emitHashLookup(pc int, in *program.Insn, done *[]int) {
 		c.patch32(j, next)
 	}
 	c.rm(0, opMovLd, rcx, r9, maps.SlotOffNext)
-	c.patch32(c.jmp32(), chain)
+	c.jmpBack(chain)
 
 	c.patch32(miss, c.pos())
 	c.aluRR(0, opXor, r0, r0)
@@ -98,7 +96,7 @@ func (c *compiler) emitKeyHash(m, key reg) {
 	c.emitHashMix()
 	c.aluRI(fW, extAdd, r9, 8)
 	c.aluRI(fW, extSub, r10, 8)
-	c.patch32(c.jmp32(), words)
+	c.jmpBack(words)
 
 	c.patch32(tail, c.pos())
 	c.aluRR(fW, opTest, r10, r10)
@@ -111,7 +109,7 @@ func (c *compiler) emitKeyHash(m, key reg) {
 	c.rm(0, opMovzx8, rcx, r9, 0)
 	c.aluRR(fW, opOr, rdx, rcx)
 	c.rr(fW, []byte{0xff}, 1, r10)
-	c.patch32(c.jcc32(ccNE), bytes)
+	c.jccBack(ccNE, bytes)
 	c.aluRR(fW, opXor, rax, rdx)
 	c.emitHashMix()
 

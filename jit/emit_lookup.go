@@ -106,8 +106,7 @@ func (c *compiler) mulImm(dst, src reg, k uint64) {
 			c.shiftRI(fW, extShl, dst, uint8(n))
 		}
 	case k <= math.MaxInt32:
-		c.rr(fW, []byte{0x69}, dst, src) // imul dst, src, imm32
-		c.imm32(int32(k))
+		c.imulRI(fW, dst, src, int32(k))
 	default:
 		c.movabs(rcx, k)
 		if dst != src {
@@ -152,14 +151,12 @@ func (c *compiler) emitKnownHashLookup(m *maps.Map, h *maps.Header, done, null *
 	var next []int
 	c.rm(0, []byte{0x3b}, rax, r9, maps.SlotOffHash) // cmp eax, [slot.Hash]
 	next = append(next, c.jcc32(ccNE))
-	c.rm(0, opGrp1, extCmp, r9, maps.SlotOffState)
-	c.imm32(maps.SlotLive)
+	c.aluMI(0, extCmp, r9, maps.SlotOffState, maps.SlotLive)
 	next = append(next, c.jcc32(ccNE))
 	c.emitUnrolledKeyCompare(key, r9, int(h.KeySize), &next)
 	if m.MarksReferenced() {
 		// Mark the entry referenced, writing only when the bit is clear.
-		c.rm(0, opGrp1, extCmp, r9, maps.SlotOffRef)
-		c.imm32(0)
+		c.aluMI(0, extCmp, r9, maps.SlotOffRef, 0)
 		marked := c.jcc8(ccNE)
 		c.rm(0, opMovImm, 0, r9, maps.SlotOffRef)
 		c.imm32(1)
@@ -174,7 +171,7 @@ func (c *compiler) emitKnownHashLookup(m *maps.Map, h *maps.Header, done, null *
 		c.patch32(n, c.pos())
 	}
 	c.rm(0, opMovLd, rcx, r9, maps.SlotOffNext)
-	c.patch32(c.jmp32(), chain)
+	c.jmpBack(chain)
 }
 
 // zeroExtendingLoad is, by size, the opcode loading that many bytes into

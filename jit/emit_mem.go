@@ -3,6 +3,8 @@
 package jit
 
 import (
+	"math"
+
 	"github.com/dropmon/dropmon/program"
 	"github.com/dropmon/dropmon/skbuff"
 	"github.com/dropmon/dropmon/verifier"
@@ -129,29 +131,50 @@ func (c *compiler) emitAtomic(in *program.Insn) {
 // bounds ends the program with R0 = 0 (labelAbortZero).
 func (c *compiler) emitPacketLoad(in *program.Insn) {
 	size := int32(in.Op.MemSize())
+	if in.Op < program.LdIndB && in.Imm >= 0 && in.Imm <= int64(math.MaxInt32-size) {
+		c.emitPacketLoadAbs(int32(in.Imm), size)
+		return
+	}
 	if in.Op >= program.LdIndB {
-		c.movRR(0, rax, regMap[in.Src])
-		c.aluRI(0, extAdd, rax, int32(in.Imm))
-		c.rr(fW, opMovsxd, rax, rax)
+		// A 32-bit LEA wraps as the 32-bit sum does and zero-extends,
+		// so a sum that tests non-negative is its sign extension too.
+		c.rm(0, opLea, rax, regMap[in.Src], int32(in.Imm))
+		c.aluRR(0, opTest, rax, rax)
 	} else {
 		c.movRI(fW, rax, int32(in.Imm))
+		c.aluRR(fW, opTest, rax, rax)
 	}
-	c.aluRR(fW, opTest, rax, rax)
 	c.jumpLabel(c.jcc32(ccS), labelAbortZero)
 	c.rm(fW, opLea, rdx, rax, size)
 	c.rm(fW, []byte{0x3b}, rdx, ctxReg, offPktLen) // cmp rdx, [pktLen]
 	c.jumpLabel(c.jcc32(ccA), labelAbortZero)
 	c.rm(fW, []byte{0x03}, rax, ctxReg, offPktData) // add rax, [pktData]
+	c.emitBigEndianLoad(size, rax, 0)
+}
+
+// emitPacketLoadAbs is LD_ABS at a constant offset, off+size below 2^31:
+// the bound is known, so the length is compared with it directly and the
+// offset becomes the load's displacement.
+func (c *compiler) emitPacketLoadAbs(off, size int32) {
+	c.aluMI(fW, extCmp, ctxReg, offPktLen, off+size) // cmp qword [pktLen], off+size
+	c.jumpLabel(c.jcc32(ccB), labelAbortZero)
+	c.load64(rax, ctxReg, offPktData)
+	c.emitBigEndianLoad(size, rax, off)
+}
+
+// emitBigEndianLoad loads the big-endian value of size bytes at
+// [base+disp] into R0, zero-extended.
+func (c *compiler) emitBigEndianLoad(size int32, base reg, disp int32) {
+	r0 := regMap[0]
 	switch size {
 	case 1:
-		c.rm(0, opMovzx8, rcx, rax, 0)
+		c.rm(0, opMovzx8, r0, base, disp)
 	case 2:
-		c.rm(0, opMovzx6, rcx, rax, 0)
-		c.bswap(0, rcx)
-		c.shiftRI(0, extShr, rcx, 16)
+		c.rm(0, opMovzx6, r0, base, disp)
+		c.bswap(0, r0)
+		c.shiftRI(0, extShr, r0, 16)
 	default:
-		c.rm(0, opMovLd, rcx, rax, 0)
-		c.bswap(0, rcx)
+		c.rm(0, opMovLd, r0, base, disp)
+		c.bswap(0, r0)
 	}
-	c.movRR(fW, regMap[0], rcx)
 }

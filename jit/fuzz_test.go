@@ -138,6 +138,14 @@ func diffRuns(t *testing.T, prog *program.Program, v *verifier.Verified) error {
 		return err
 	}
 	defer jitted.close(t)
+	batched, err := startEngine(jit.Engine{}, v)
+	if err != nil {
+		return err
+	}
+	defer batched.close(t)
+	var items []userspacevm.BatchItem
+	var r0s []uint64
+	var firstErr error
 	rc := userspacevm.RunContext{CPU: 1, Pid: 42, Tid: 43, Time: 1000, TimeIsMonotonic: true}
 	for run := range 3 {
 		ctx := fuzzContext(run)
@@ -148,13 +156,42 @@ func diffRuns(t *testing.T, prog *program.Program, v *verifier.Verified) error {
 			rc.Packet, ctx = ctx, skb.Bytes()
 		}
 		jitCtx := slices.Clone(ctx) // before the interpreter writes cb[]
+		items = append(items, userspacevm.BatchItem{Ctx: slices.Clone(ctx), Packet: rc.Packet})
 		r0i, erri := interp.r.Run(ctx, &rc)
 		r0j, errj := jitted.r.Run(jitCtx, &rc)
+		r0s = append(r0s, r0i)
+		if erri != nil && firstErr == nil {
+			firstErr = erri
+		}
 		if r0i != r0j || fmt.Sprint(erri) != fmt.Sprint(errj) {
 			return fmt.Errorf("run %d (call maps %v): interp r0 %#x err %v, jit r0 %#x err %v\n%v", run, v.CallMaps() != nil, r0i, erri, r0j, errj, prog.Insns)
 		}
 		if mi, mj := interp.mapContents(), jitted.mapContents(); mi != mj {
 			return fmt.Errorf("run %d (call maps %v): maps differ\ninterp:\n%s\njit:\n%s\n%v", run, v.CallMaps() != nil, mi, mj, prog.Insns)
+		}
+	}
+	return diffBatch(batched, items, r0s, firstErr, interp.mapContents(), &rc, prog)
+}
+
+// diffBatch runs the three records as one batch on the JIT (RunBatch) and
+// compares with the interpreter's runs one by one: each R0, the first
+// error and where it stopped, and the maps when every run succeeded.
+func diffBatch(batched *loaded, items []userspacevm.BatchItem, r0s []uint64, firstErr error, interpMaps string, rc *userspacevm.RunContext, prog *program.Program) error {
+	n, err := userspacevm.RunBatch(batched.r, items, rc)
+	if fmt.Sprint(err) != fmt.Sprint(firstErr) {
+		return fmt.Errorf("batch: error %v after %d runs, interp's first error %v\n%v", err, n, firstErr, prog.Insns)
+	}
+	for i := range n {
+		if items[i].R0 != r0s[i] {
+			return fmt.Errorf("batch item %d: r0 %#x, interp %#x\n%v", i, items[i].R0, r0s[i], prog.Insns)
+		}
+	}
+	if err == nil {
+		if n != len(items) {
+			return fmt.Errorf("batch ran %d of %d items without an error", n, len(items))
+		}
+		if mb := batched.mapContents(); mb != interpMaps {
+			return fmt.Errorf("batch: maps differ\ninterp:\n%s\nbatch:\n%s\n%v", interpMaps, mb, prog.Insns)
 		}
 	}
 	return nil

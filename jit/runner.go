@@ -34,6 +34,9 @@ type Runner struct {
 	minCtx  int // bytes a run's context must have (Prepared.MinContext)
 	// Copies of Prepared.SkBuff and Code.readsCPU, read by every run.
 	skb, readsCPU bool
+	batchEntry    uintptr                 // absolute address of the batch entry
+	batch         []userspacevm.BatchItem // the batch running
+	batchRC       userspacevm.RunContext  // a batch's rc with the running item's packet, for helpers
 	exits         uint64
 	cleanup       runtime.Cleanup
 }
@@ -53,15 +56,16 @@ func newRunner(p *userspacevm.Prepared, code *Code) (*Runner, error) {
 		return nil, fmt.Errorf("jit: %w", err)
 	}
 	r := &Runner{
-		prog:     p,
-		code:     code,
-		ctx:      new(jitContext),
-		stack:    stack,
-		start:    uintptr(code.addr(0)),
-		resume:   uintptr(code.addr(code.resume)),
-		minCtx:   p.MinContext,
-		skb:      p.SkBuff,
-		readsCPU: code.readsCPU,
+		prog:       p,
+		code:       code,
+		ctx:        new(jitContext),
+		stack:      stack,
+		start:      uintptr(code.addr(0)),
+		resume:     uintptr(code.addr(code.resume)),
+		batchEntry: uintptr(code.addr(code.batch)),
+		minCtx:     p.MinContext,
+		skb:        p.SkBuff,
+		readsCPU:   code.readsCPU,
 	}
 	r.ctx.top = uint64(uintptr(unsafe.Pointer(unsafe.SliceData(stack)))) + stackSize
 	for _, in := range p.Insns {
@@ -139,9 +143,64 @@ func (r *Runner) Run(ctx []byte, rc *userspacevm.RunContext) (uint64, error) {
 	// returns, and the caller's ctx was live when it was last scanned.
 	r0, exit := callJIT(r.start, unsafe.Pointer(x), base, uint64(len(ctx)))
 	if exit != exitDone {
-		return r.serve(ctx, rc, exit)
+		return r.serve(ctx, rc, exit, nil)
 	}
 	return r0, nil
+}
+
+// RunBatch runs the program over each item in turn, as Run would with rc
+// and the item's Packet, writing each R0 (userspacevm.BatchRunner): one
+// entry into machine code for the whole batch, whose code goes from one
+// run's end to the next item's start. It returns how many items ran; on an
+// error, the failing item and the ones after it are left as they were.
+func (r *Runner) RunBatch(items []userspacevm.BatchItem, rc *userspacevm.RunContext) (int, error) {
+	for i := range items {
+		if len(items[i].Ctx) < r.minCtx {
+			n, err := r.runBatch(items[:i], rc)
+			if err != nil {
+				return n, err
+			}
+			return i, r.refuse(items[i].Ctx)
+		}
+	}
+	return r.runBatch(items, rc)
+}
+
+func (r *Runner) runBatch(items []userspacevm.BatchItem, rc *userspacevm.RunContext) (int, error) {
+	if len(items) == 0 {
+		return 0, nil
+	}
+	x := r.ctx
+	if r.readsCPU {
+		var cpu uint64
+		if rc != nil {
+			cpu = uint64(rc.CPU)
+		}
+		x.cpu = cpu
+	}
+	r.exits = 0
+	// The runner holds the items while the code runs: a helper exit runs
+	// Go code, which must not find them on a stack that may move.
+	r.batch = items
+	x.batchItem = uint64(uintptr(unsafe.Pointer(unsafe.SliceData(items))))
+	x.batchEnd = x.batchItem + uint64(len(items))*itemSize
+	_, exit := callJIT(r.batchEntry, unsafe.Pointer(x), 0, 0)
+	var err error
+	if exit != exitDone {
+		_, err = r.serve(nil, rc, exit, items)
+	}
+	n := len(items)
+	if err != nil {
+		n = r.batchIndex()
+	}
+	x.batchItem, x.batchEnd = 0, 0
+	r.batch = nil
+	return n, err
+}
+
+// batchIndex is the index of the batch item running.
+func (r *Runner) batchIndex() int {
+	return int((r.ctx.batchItem - uint64(uintptr(unsafe.Pointer(unsafe.SliceData(r.batch))))) / itemSize)
 }
 
 // refuse is Run's error for a context shorter than the proof assumed, or
@@ -157,14 +216,14 @@ func (r *Runner) refuse(ctx []byte) error {
 // end: it calls helpers and resumes the code until the run is done or
 // fails. The helpers' view of memory gets the context only here: runs
 // that stay in machine code never pay for it.
-func (r *Runner) serve(ctx []byte, rc *userspacevm.RunContext, exit exitCode) (uint64, error) {
+func (r *Runner) serve(ctx []byte, rc *userspacevm.RunContext, exit exitCode, batch []userspacevm.BatchItem) (uint64, error) {
 	if rc == nil {
 		rc = &r.noRC
 	}
 	x := r.ctx
 	r.call.RunContext, r.call.Err = rc, nil
 	r.mem.SetContext(ctx)
-	if r.prog.SkBuff {
+	if r.skb {
 		r.mem.SetPacket(rc.Packet)
 	}
 	defer func() {
@@ -178,6 +237,16 @@ func (r *Runner) serve(ctx []byte, rc *userspacevm.RunContext, exit exitCode) (u
 			return x.regs[0], nil
 		case exitHelper:
 			r.exits++
+			if batch != nil {
+				// The helper sees the item running: its context, its
+				// packet.
+				it := &batch[r.batchIndex()]
+				r.batchRC = *rc
+				r.batchRC.Packet = it.Packet
+				r.call.RunContext = &r.batchRC
+				r.mem.SetContext(it.Ctx)
+				r.mem.SetPacket(it.Packet)
+			}
 			g := &x.regs
 			g[0] = r.helpers[x.helper](&r.call, g[1], g[2], g[3], g[4], g[5])
 			if r.call.Err != nil {
@@ -198,6 +267,7 @@ func (r *Runner) serve(ctx []byte, rc *userspacevm.RunContext, exit exitCode) (u
 // frames and the guard the code entered.
 func (r *Runner) abort() {
 	r.ctx.depth = 0
+	r.ctx.batchEnd = 0
 	if r.guard != nil {
 		r.guard.Exit()
 	}

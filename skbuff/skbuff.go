@@ -14,6 +14,7 @@ package skbuff
 import (
 	"encoding/binary"
 	"math/bits"
+	"unsafe"
 )
 
 // Offsets of struct __sk_buff's fields (uapi), in bytes.
@@ -157,5 +158,11 @@ func (c *Context) CB(i int) uint32 {
 // flow_keys: the caller sets what the kernel sets before the program runs
 // (n_proto, nhoff, thoff, flags) and reads the result after.
 func (c *Context) FlowKeys() []byte {
-	return c.Bytes()[FlowKeysOffset : FlowKeysOffset+FlowKeysSize]
+	return c.Keys()[:]
+}
+
+// Keys is FlowKeys as an array pointer, for callers that handle many
+// contexts per packet burst.
+func (c *Context) Keys() *[FlowKeysSize]byte {
+	return (*[FlowKeysSize]byte)(unsafe.Add(unsafe.Pointer(&c.words[0]), FlowKeysOffset))
 }

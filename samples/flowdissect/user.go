@@ -22,6 +22,10 @@ type User struct {
 	runner userspacevm.Runner
 	skb    skbuff.Context
 	rc     userspacevm.RunContext
+
+	// For RunBatch: a context and a batch item per frame, reused.
+	batchSkb   []skbuff.Context
+	batchItems []userspacevm.BatchItem
 }
 
 // LoadUser verifies the committed object's program and loads it on engine.
@@ -86,4 +90,51 @@ func (u *User) Run(frame []byte, k *Keys) (Verdict, error) {
 	}
 	k.Decode(u.RawKeys())
 	return v, nil
+}
+
+// RunBatch dissects frames in one call into the engine
+// (userspacevm.RunBatch: on the JIT, one entry into machine code for all
+// of them, which otherwise costs several ns per frame), setting up and
+// clamping each frame's keys as RunRaw does. verdicts[i] gets frame i's
+// verdict and BatchKeys(i) its keys, until the next RunBatch. A frame
+// shorter than 14 bytes gives ErrShortFrame and nothing runs.
+func (u *User) RunBatch(frames [][]byte, verdicts []Verdict) error {
+	if len(verdicts) < len(frames) {
+		return fmt.Errorf("run batch: %d verdicts for %d frames", len(verdicts), len(frames))
+	}
+	if len(u.batchSkb) < len(frames) {
+		u.batchSkb = make([]skbuff.Context, len(frames))
+		u.batchItems = make([]userspacevm.BatchItem, len(frames))
+		for i := range u.batchItems {
+			u.batchItems[i].Ctx = u.batchSkb[i].Bytes()
+		}
+	}
+	items := u.batchItems[:len(frames)]
+	skb := u.batchSkb[:len(frames)]
+	verdicts = verdicts[:len(frames)]
+	for i, f := range frames {
+		if err := PrepareRaw(f, skb[i].Keys()); err != nil {
+			return fmt.Errorf("frame %d: %w", i, err)
+		}
+		items[i].Packet = f
+	}
+	n, err := userspacevm.RunBatch(u.runner, items, &u.rc)
+	if err != nil {
+		for i := range items {
+			items[i].Packet = nil
+		}
+		return fmt.Errorf("frame %d: %w", n, err)
+	}
+	for i, f := range frames {
+		ClampRaw(f, skb[i].Keys())
+		verdicts[i] = Verdict(items[i].R0)
+		items[i].Packet = nil // keep no reference to the frames
+	}
+	return nil
+}
+
+// BatchKeys returns the keys of frame i of the last RunBatch, in the
+// kernel's layout.
+func (u *User) BatchKeys(i int) *[KeysSize]byte {
+	return u.batchSkb[i].Keys()
 }
