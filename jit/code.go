@@ -73,6 +73,7 @@ func compileOptions(p *userspacevm.Prepared) options {
 		callMaps:      p.Verified().CallMaps(),
 		conformance:   p.Program.Type == program.Conformance,
 		skb:           p.SkBuff,
+		flowDissector: p.Program.Type == program.FlowDissector,
 		guard:         p.HasHashMaps,
 		lockFreeGuard: p.HasHashMaps && maps.AsymmetricFences(),
 	}

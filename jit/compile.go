@@ -52,6 +52,10 @@ type options struct {
 	// from pktData, pktLen and the context's address instead of loading
 	// it, so runs need not write the context's pointer words.
 	ctxPointers []verifier.RegType
+	// flowDissector: the runs follow the flow dissector's calling
+	// convention (userspacevm's flowDissectorEnter and Exit, in machine
+	// code: emitFlowEnter, emitFlowExit).
+	flowDissector bool
 	// guard: the runs enter and leave the runner's maps.Guard, entering
 	// with a plain increment when lockFreeGuard (maps.AsymmetricFences),
 	// else with a locked one.

@@ -29,6 +29,9 @@ type jitContext struct {
 	// batches, so that a run's end returns to Go.
 	batchItem uint64
 	batchEnd  uint64
+	// flowKeys is the address of a flow dissector run's struct
+	// bpf_flow_keys, which its end clamps (emitFlowExit).
+	flowKeys uint64
 }
 
 // callFrame is what a bpf-to-bpf call saves: the native return address and
@@ -58,6 +61,7 @@ const (
 	offFrames    = offRegs + 11*8
 	offBatchItem = offFrames + maxFrames*frameBytes
 	offBatchEnd  = offBatchItem + 8
+	offFlowKeys  = offBatchEnd + 8
 
 	// Where the code writes callJIT's results, as offsets from RSP while
 	// it runs: callJIT jumps to the code with no frame, so RSP points at

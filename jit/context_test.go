@@ -42,6 +42,7 @@ func TestContextOffsets(t *testing.T) {
 		{"frameBytes", uintptr(frameBytes), unsafe.Sizeof(f)},
 		{"offBatchItem", uintptr(offBatchItem), unsafe.Offsetof(x.batchItem)},
 		{"offBatchEnd", uintptr(offBatchEnd), unsafe.Offsetof(x.batchEnd)},
+		{"offFlowKeys", uintptr(offFlowKeys), unsafe.Offsetof(x.flowKeys)},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {

@@ -7,6 +7,8 @@ import (
 	"github.com/cilium/ebpf/asm"
 
 	"github.com/dropmon/dropmon/program"
+	"github.com/dropmon/dropmon/skbuff"
+	"github.com/dropmon/dropmon/userspacevm"
 	"github.com/dropmon/dropmon/userspacevm/maps"
 )
 
@@ -30,6 +32,9 @@ func (c *compiler) emitStart() {
 	if !c.conformance {
 		c.aluRR(0, opXor, regMap[2], regMap[2])
 	}
+	if c.flowDissector {
+		c.emitFlowEnter()
+	}
 	if c.guard {
 		// Entering must be ordered before the run's loads of buckets: a
 		// locked increment is a full barrier (maps.Guard.Enter's atomic
@@ -49,6 +54,9 @@ func (c *compiler) emitStart() {
 // increment: x86 keeps the run's loads and stores before a later store),
 // exitDone in EAX, R0 in RBX.
 func (c *compiler) emitDone() {
+	if c.flowDissector {
+		c.emitFlowExit()
+	}
 	if c.guard {
 		c.load64(rax, ctxReg, offGuard)
 		c.rm(fW, opGrp5, 0, rax, 0) // inc qword [rax]
@@ -60,6 +68,61 @@ func (c *compiler) emitDone() {
 	c.aluRR(0, opXor, rax, rax) // exitDone
 	c.returnToGo()
 }
+
+// emitFlowEnter sets up the flow keys of a flow dissector's run as
+// bpf_flow_dissect does (userspacevm's flowDissectorEnter): the struct
+// bpf_flow_keys in the context (R1 + skbuff.FlowKeysOffset, remembered in
+// flowKeys for emitFlowExit) zeroed, n_proto the frame's EtherType (Go
+// checked that the packet has 14 bytes), nhoff = thoff = 14. R1 is kept.
+func (c *compiler) emitFlowEnter() {
+	keys := rax
+	c.rm(fW, opLea, keys, regMap[1], skbuff.FlowKeysOffset)
+	c.store64(ctxReg, offFlowKeys, keys)
+	c.aluRR(0, opXor, rcx, rcx)
+	for off := int32(0); off < skbuff.FlowKeysSize; off += 8 {
+		c.store64(keys, off, rcx)
+	}
+	c.load64(rcx, ctxReg, offPktData)
+	c.rm(0, opMovzx6, rcx, rcx, 12)                                  // movzx ecx, word [pkt+12]
+	c.rm(f66, opMovSt, rcx, keys, fkNProto)                          // mov [keys+n_proto], cx
+	c.rm(0, []byte{0xc7}, 0, keys, fkNhoff)                          // mov dword [keys], imm32
+	c.imm32(userspacevm.EthHeaderLen<<16 | userspacevm.EthHeaderLen) // nhoff and thoff
+}
+
+// emitFlowExit clamps the flow keys after a flow dissector's run, as
+// bpf_flow_dissect does (userspacevm's flowDissectorExit): nhoff to
+// [14, packet length], thoff to [nhoff, packet length]. It keeps R0.
+func (c *compiler) emitFlowExit() {
+	keys, nhoff, t := rax, rcx, rdx
+	c.load64(keys, ctxReg, offFlowKeys)
+	c.rm(0, opMovzx6, nhoff, keys, fkNhoff)
+	c.aluRI(0, extCmp, nhoff, userspacevm.EthHeaderLen)
+	j := c.jcc8(ccAE)
+	c.movRI(0, nhoff, userspacevm.EthHeaderLen)
+	c.patch8(j)
+	c.rm(fW, []byte{0x3b}, nhoff, ctxReg, offPktLen) // cmp rcx, [pktLen]
+	j = c.jcc8(ccBE)
+	c.load64(nhoff, ctxReg, offPktLen)
+	c.patch8(j)
+	c.rm(f66, opMovSt, nhoff, keys, fkNhoff)
+	c.rm(0, opMovzx6, t, keys, fkThoff)
+	c.aluRR(fW, opCmp, t, nhoff)
+	j = c.jcc8(ccAE)
+	c.movRR(fW, t, nhoff)
+	c.patch8(j)
+	c.rm(fW, []byte{0x3b}, t, ctxReg, offPktLen) // cmp rdx, [pktLen]
+	j = c.jcc8(ccBE)
+	c.load64(t, ctxReg, offPktLen)
+	c.patch8(j)
+	c.rm(f66, opMovSt, t, keys, fkThoff)
+}
+
+// Offsets in struct bpf_flow_keys that emitFlowEnter and emitFlowExit use.
+const (
+	fkNhoff  = 0
+	fkThoff  = 2
+	fkNProto = 10
+)
 
 // emitBatch emits the batch stubs at the current position (labelBatchNext
 // first) and returns the offset of the entry Go calls for RunBatch, with

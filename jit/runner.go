@@ -34,6 +34,7 @@ type Runner struct {
 	minCtx  int // bytes a run's context must have (Prepared.MinContext)
 	// Copies of Prepared.SkBuff and Code.readsCPU, read by every run.
 	skb, readsCPU bool
+	flow          bool                    // a flow dissector: Go checks each packet's length (emitFlowEnter)
 	batchEntry    uintptr                 // absolute address of the batch entry
 	batch         []userspacevm.BatchItem // the batch running
 	batchRC       userspacevm.RunContext  // a batch's rc with the running item's packet, for helpers
@@ -65,6 +66,7 @@ func newRunner(p *userspacevm.Prepared, code *Code) (*Runner, error) {
 		batchEntry: uintptr(code.addr(code.batch)),
 		minCtx:     p.MinContext,
 		skb:        p.SkBuff,
+		flow:       p.Program.Type == program.FlowDissector,
 		readsCPU:   code.readsCPU,
 	}
 	r.ctx.top = uint64(uintptr(unsafe.Pointer(unsafe.SliceData(stack)))) + stackSize
@@ -126,6 +128,9 @@ func (r *Runner) Run(ctx []byte, rc *userspacevm.RunContext) (uint64, error) {
 		if rc != nil {
 			pkt = rc.Packet
 		}
+		if r.flow && len(pkt) < userspacevm.EthHeaderLen {
+			return 0, fmt.Errorf("run: flow dissector: %d bytes: %w", len(pkt), userspacevm.ErrShortPacket)
+		}
 		x.pktData, x.pktLen = uint64(uintptr(unsafe.Pointer(unsafe.SliceData(pkt)))), uint64(len(pkt))
 	}
 	if r.readsCPU {
@@ -155,12 +160,16 @@ func (r *Runner) Run(ctx []byte, rc *userspacevm.RunContext) (uint64, error) {
 // error, the failing item and the ones after it are left as they were.
 func (r *Runner) RunBatch(items []userspacevm.BatchItem, rc *userspacevm.RunContext) (int, error) {
 	for i := range items {
-		if len(items[i].Ctx) < r.minCtx {
+		short := len(items[i].Ctx) < r.minCtx
+		if short || r.flow && len(items[i].Packet) < userspacevm.EthHeaderLen {
 			n, err := r.runBatch(items[:i], rc)
 			if err != nil {
 				return n, err
 			}
-			return i, r.refuse(items[i].Ctx)
+			if short {
+				return i, r.refuse(items[i].Ctx)
+			}
+			return i, fmt.Errorf("run: flow dissector: %d bytes: %w", len(items[i].Packet), userspacevm.ErrShortPacket)
 		}
 	}
 	return r.runBatch(items, rc)

@@ -4,6 +4,7 @@ package jit_test
 
 import (
 	"encoding/binary"
+	"errors"
 	"strings"
 	"testing"
 
@@ -80,9 +81,16 @@ func TestSkBuffContext(t *testing.T) {
 		{"sk is NULL", program.SocketFilter, asm.Instructions{
 			asm.LoadMem(asm.R2, asm.R1, skbuff.OffSk, asm.DWord), asm.Mov.Imm(asm.R0, 1),
 			asm.JEq.Imm(asm.R2, 0, "null"), asm.Mov.Imm(asm.R0, 2), asm.Return().WithSymbol("null")}, pkt, 1, nil},
-		{"flow dissector", program.FlowDissector, flowDissect, pkt, 0, map[int]uint16{0: 14, 2: 34, 8: 17 << 8}},
-		{"flow dissector, short packet", program.FlowDissector, flowDissect, pkt[:20], 2, map[int]uint16{0: 14, 2: 0, 8: 0}},
-		{"flow dissector, no packet", program.FlowDissector, flowDissect, nil, 2, map[int]uint16{0: 14, 2: 0}},
+		{"flow dissector", program.FlowDissector, flowDissect, pkt, 0, map[int]uint16{0: 14, 2: 34, 8: 17 << 8, 10: 0x0008, 12: 0, 54: 0}},
+		{"flow dissector, short packet", program.FlowDissector, flowDissect, pkt[:20], 2, map[int]uint16{0: 14, 2: 14, 8: 0, 10: 0x0008}},
+		{"flow dissector, thoff clamped", program.FlowDissector, asm.Instructions{
+			asm.LoadMem(asm.R4, asm.R1, skbuff.OffFlowKeys, asm.DWord),
+			asm.StoreImm(asm.R4, 2, 1000, asm.Half), asm.StoreImm(asm.R4, 0, 3, asm.Half), asm.Mov.Imm(asm.R0, 0), ret},
+			pkt, 0, map[int]uint16{0: 14, 2: 42}},
+		{"flow dissector, nhoff clamped", program.FlowDissector, asm.Instructions{
+			asm.LoadMem(asm.R4, asm.R1, skbuff.OffFlowKeys, asm.DWord),
+			asm.StoreImm(asm.R4, 2, 1, asm.Half), asm.StoreImm(asm.R4, 0, 500, asm.Half), asm.Mov.Imm(asm.R0, 0), ret},
+			pkt, 0, map[int]uint16{0: 42, 2: 42}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -103,7 +111,7 @@ func TestSkBuffContext(t *testing.T) {
 				}
 				var skb skbuff.Context
 				skb.Set(fields)
-				binary.LittleEndian.PutUint16(skb.FlowKeys()[0:], 14) // nhoff, as the kernel sets it
+				copy(skb.FlowKeys(), "junk that the engine must clear before the flow dissector runs")
 				// Junk in the pointer words: engines must not trust them.
 				for _, off := range []int{skbuff.OffSk, skbuff.OffFlowKeys, skbuff.PtrData, skbuff.PtrDataEnd, skbuff.PtrDataMeta} {
 					binary.LittleEndian.PutUint64(skb.Bytes()[off:], 0xdead0000beef)
@@ -157,4 +165,41 @@ func containsAll(s string, subs ...string) bool {
 		}
 	}
 	return true
+}
+
+// TestFlowDissectorShortPacket: a flow dissector's packet must hold an
+// Ethernet header (the engines take n_proto from it), on both engines, one
+// run or a batch; the batch runs the items before the short one.
+func TestFlowDissectorShortPacket(t *testing.T) {
+	requireJIT(t)
+	prog := &program.Program{Name: "fd", Type: program.FlowDissector, Insns: asm.Instructions{asm.Mov.Imm(asm.R0, 7), asm.Return()}}
+	v, err := verifier.Verify(prog, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := userspacevm.PrepareVerified(v, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for _, e := range []userspacevm.Engine{userspacevm.Interp{}, jit.Engine{}} {
+		r, err := e.Load(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var skb [3]skbuff.Context
+		if _, err := r.Run(skb[0].Bytes(), &userspacevm.RunContext{Packet: make([]byte, 13)}); !errors.Is(err, userspacevm.ErrShortPacket) {
+			t.Errorf("%s: 13 bytes: %v, want ErrShortPacket", e.Name(), err)
+		}
+		items := []userspacevm.BatchItem{
+			{Ctx: skb[0].Bytes(), Packet: make([]byte, 14)},
+			{Ctx: skb[1].Bytes(), Packet: make([]byte, 60)},
+			{Ctx: skb[2].Bytes(), Packet: nil},
+		}
+		n, err := userspacevm.RunBatch(r, items, nil)
+		if n != 2 || !errors.Is(err, userspacevm.ErrShortPacket) || items[0].R0 != 7 || items[1].R0 != 7 || items[2].R0 != 0 {
+			t.Errorf("%s: batch ran %d, %v, r0s %d %d %d; want 2, ErrShortPacket, 7 7 0", e.Name(), n, err, items[0].R0, items[1].R0, items[2].R0)
+		}
+		r.Close()
+	}
 }

@@ -33,6 +33,10 @@ var (
 	// ErrCallDepth ends a run whose bpf-to-bpf calls nest deeper than
 	// MaxFrames frames.
 	ErrCallDepth = errors.New("call stack too deep")
+	// ErrShortPacket refuses a flow dissector run over a packet shorter
+	// than an Ethernet header, which BPF_PROG_TEST_RUN refuses too
+	// (EINVAL): the engines take n_proto from it.
+	ErrShortPacket = errors.New("packet shorter than an Ethernet header (14 bytes)")
 	// ErrMisaligned ends a run at an atomic operation on an address not
 	// aligned to its size.
 	ErrMisaligned = errors.New("misaligned atomic access")

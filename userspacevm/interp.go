@@ -45,6 +45,7 @@ type Interpreter struct {
 	guard *maps.Guard
 	pkt   []byte // the packet for LD_ABS and LD_IND: RunContext.Packet, or the run's bytes
 	conf  bool   // Conformance type: R2 = len(ctx)
+	flow  bool   // FlowDissector type: flowDissectorEnter and Exit around runs
 
 	frames   [MaxFrames]frame
 	executed uint64
@@ -86,6 +87,7 @@ func NewInterpreter(p *Prepared, opts *InterpOptions) (*Interpreter, error) {
 		fp:       st.top(),
 		guard:    guardMaps(p),
 		conf:     p.Program.Type == program.Conformance,
+		flow:     p.Program.Type == program.FlowDissector,
 	}
 	if it.maxInsns == 0 {
 		it.maxInsns = DefaultMaxInsns
@@ -132,6 +134,14 @@ func (it *Interpreter) Run(ctx []byte, rc *RunContext) (uint64, error) {
 		it.pkt = rc.Packet
 		SetSkbPointers(ctx, rc.Packet)
 		ctxRegion(&it.mem.Regions[1], rc.Packet)
+		if it.flow {
+			if err := flowDissectorEnter(ctx, rc.Packet); err != nil {
+				it.pkt = nil
+				ctxRegion(&it.mem.Regions[0], nil)
+				ctxRegion(&it.mem.Regions[1], nil)
+				return 0, err
+			}
+		}
 	}
 	it.call.RunContext = rc
 	it.call.Err = nil
@@ -145,6 +155,9 @@ func (it *Interpreter) Run(ctx []byte, rc *RunContext) (uint64, error) {
 	r0, err := it.exec(it.mem.Regions[0].Start, r2)
 	if it.guard != nil {
 		it.guard.Exit()
+	}
+	if it.flow && err == nil {
+		flowDissectorExit(ctx, it.pkt)
 	}
 	ctxRegion(&it.mem.Regions[0], nil) // keep no reference to the record
 	ctxRegion(&it.mem.Regions[1], nil)

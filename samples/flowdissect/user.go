@@ -13,10 +13,11 @@ import (
 
 // User is samples/bpf/flowdissect.bpf.o on one of dropmon's user-space
 // engines (the interpreter or the JIT), verified by dropmon's verifier
-// first. It gives the program what the kernel gives a flow dissector: an
-// __sk_buff whose data and data_end bound the frame and whose flow_keys
-// point to struct bpf_flow_keys, set up and clamped as bpf_flow_dissect
-// does. A User runs one frame at a time.
+// first. The engine gives the program what the kernel gives a flow
+// dissector: an __sk_buff whose data and data_end bound the frame and whose
+// flow_keys point to struct bpf_flow_keys, set up and clamped as
+// bpf_flow_dissect does for BPF_PROG_TEST_RUN. A User runs one frame, or
+// one batch, at a time.
 type User struct {
 	prep   *userspacevm.Prepared
 	runner userspacevm.Runner
@@ -60,12 +61,12 @@ func (u *User) Close() error {
 
 // RunRaw dissects frame and leaves the keys in the 56-byte layout of
 // struct bpf_flow_keys, where the program wrote them: RawKeys returns them.
-// A frame shorter than 14 bytes gives ErrShortFrame, as the kernel's test
-// run refuses it.
+// The engine sets them up and clamps them as the kernel's bpf_flow_dissect
+// does. A frame shorter than 14 bytes gives ErrShortFrame, as the kernel's
+// test run refuses it.
 func (u *User) RunRaw(frame []byte) (Verdict, error) {
-	keys := u.RawKeys()
-	if err := PrepareRaw(frame, keys); err != nil {
-		return Drop, err
+	if len(frame) < EthHlen {
+		return Drop, ErrShortFrame
 	}
 	u.rc.Packet = frame
 	r0, err := u.runner.Run(u.skb.Bytes(), &u.rc)
@@ -73,7 +74,6 @@ func (u *User) RunRaw(frame []byte) (Verdict, error) {
 	if err != nil {
 		return Drop, err
 	}
-	ClampRaw(frame, keys)
 	return Verdict(r0), nil
 }
 
@@ -94,10 +94,10 @@ func (u *User) Run(frame []byte, k *Keys) (Verdict, error) {
 
 // RunBatch dissects frames in one call into the engine
 // (userspacevm.RunBatch: on the JIT, one entry into machine code for all
-// of them, which otherwise costs several ns per frame), setting up and
-// clamping each frame's keys as RunRaw does. verdicts[i] gets frame i's
-// verdict and BatchKeys(i) its keys, until the next RunBatch. A frame
-// shorter than 14 bytes gives ErrShortFrame and nothing runs.
+// of them, which otherwise costs several ns per frame). verdicts[i] gets
+// frame i's verdict and BatchKeys(i) its keys, until the next RunBatch,
+// which also holds on to the frames until then. A frame shorter than 14
+// bytes gives ErrShortFrame and nothing runs.
 func (u *User) RunBatch(frames [][]byte, verdicts []Verdict) error {
 	if len(verdicts) < len(frames) {
 		return fmt.Errorf("run batch: %d verdicts for %d frames", len(verdicts), len(frames))
@@ -110,25 +110,19 @@ func (u *User) RunBatch(frames [][]byte, verdicts []Verdict) error {
 		}
 	}
 	items := u.batchItems[:len(frames)]
-	skb := u.batchSkb[:len(frames)]
-	verdicts = verdicts[:len(frames)]
 	for i, f := range frames {
-		if err := PrepareRaw(f, skb[i].Keys()); err != nil {
-			return fmt.Errorf("frame %d: %w", i, err)
+		if len(f) < EthHlen {
+			return fmt.Errorf("frame %d: %w", i, ErrShortFrame)
 		}
 		items[i].Packet = f
 	}
 	n, err := userspacevm.RunBatch(u.runner, items, &u.rc)
 	if err != nil {
-		for i := range items {
-			items[i].Packet = nil
-		}
 		return fmt.Errorf("frame %d: %w", n, err)
 	}
-	for i, f := range frames {
-		ClampRaw(f, skb[i].Keys())
+	verdicts = verdicts[:len(frames)]
+	for i := range verdicts {
 		verdicts[i] = Verdict(items[i].R0)
-		items[i].Packet = nil // keep no reference to the frames
 	}
 	return nil
 }

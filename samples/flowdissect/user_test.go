@@ -118,3 +118,46 @@ func FuzzFlowDissector(f *testing.F) {
 		}
 	})
 }
+
+// TestUserBatchEqualsNative runs the corpus (frames of at least 14 bytes)
+// and 1000 distinct frames in batches of 64 (the last one shorter) on both
+// engines: each frame's verdict and keys equal Dissect's.
+func TestUserBatchEqualsNative(t *testing.T) {
+	var frames [][]byte
+	for _, p := range Corpus() {
+		if len(p.Frame) >= EthHlen {
+			frames = append(frames, p.Frame)
+		}
+	}
+	frames = append(frames, Distinct(1000)...)
+	for name, e := range userEngines(t) {
+		t.Run(name, func(t *testing.T) {
+			u := loadUser(t, e)
+			verdicts := make([]Verdict, 64)
+			for start := 0; start < len(frames); start += 64 {
+				batch := frames[start:min(start+64, len(frames))]
+				if err := u.RunBatch(batch, verdicts); err != nil {
+					t.Fatal(err)
+				}
+				for i, f := range batch {
+					var native Keys
+					var raw [KeysSize]byte
+					nv, err := Dissect(f, &native)
+					if err != nil {
+						t.Fatal(err)
+					}
+					native.Encode(&raw)
+					if nv != verdicts[i] || raw != *u.BatchKeys(i) {
+						var got Keys
+						got.Decode(u.BatchKeys(i))
+						t.Fatalf("frame %d: native %v %s, batch %v %s", start+i, nv, &native, verdicts[i], &got)
+					}
+				}
+			}
+			short := [][]byte{frames[0], make([]byte, 13)}
+			if err := u.RunBatch(short, verdicts); !errors.Is(err, ErrShortFrame) {
+				t.Errorf("a batch with a 13-byte frame: %v, want ErrShortFrame", err)
+			}
+		})
+	}
+}
