@@ -29,19 +29,19 @@ func RunBatch(r Runner, items []BatchItem, rc *RunContext) (int, error) {
 	if br, ok := r.(BatchRunner); ok {
 		return br.RunBatch(items, rc)
 	}
-	var own RunContext
 	if rc == nil {
-		rc = &own
+		rc = new(RunContext)
 	}
 	saved := rc.Packet
-	defer func() { rc.Packet = saved }()
 	for i := range items {
 		rc.Packet = items[i].Packet
 		r0, err := r.Run(items[i].Ctx, rc)
 		if err != nil {
+			rc.Packet = saved
 			return i, err
 		}
 		items[i].R0 = r0
 	}
+	rc.Packet = saved
 	return len(items), nil
 }

@@ -68,6 +68,17 @@ package userspacevm
 // bpf_flow_keys) and a NULL sk. The packet is a region of its own,
 // writable for tc programs only.
 //
+// A flow dissector's run follows the kernel's bpf_flow_dissect, as
+// BPF_PROG_TEST_RUN calls it: the engine zeroes the context's struct
+// bpf_flow_keys, sets n_proto to the packet's EtherType (the packet starts
+// with an Ethernet header; a shorter one is refused with ErrShortPacket)
+// and nhoff = thoff = 14, runs the program and clamps nhoff and thoff to
+// the packet.
+//
+// Batches. RunBatch runs a program over many BatchItems (context, packet,
+// R0) in one call: a BatchRunner (the JIT) enters its machine code once
+// for all of them, others run item by item.
+//
 // The legacy packet loads (LD_ABS, LD_IND) read the packet: for an
 // __sk_buff program RunContext.Packet, for the Conformance type its
 // memory. An access outside it ends the program with R0 = 0, as in the
