@@ -136,11 +136,7 @@ func (r *Runner) Run(ctx []byte, rc *userspacevm.RunContext) (uint64, error) {
 	if r.readsCPU {
 		// Only when the code reads it: the store costs about 1 ns a run
 		// otherwise (measured on ctx-read).
-		var cpu uint64
-		if rc != nil {
-			cpu = uint64(rc.CPU)
-		}
-		x.cpu = cpu
+		r.setCPU(rc)
 	}
 	r.exits = 0
 	// ctx needs no KeepAlive: this goroutine cannot stop inside the code,
@@ -181,11 +177,7 @@ func (r *Runner) runBatch(items []userspacevm.BatchItem, rc *userspacevm.RunCont
 	}
 	x := r.ctx
 	if r.readsCPU {
-		var cpu uint64
-		if rc != nil {
-			cpu = uint64(rc.CPU)
-		}
-		x.cpu = cpu
+		r.setCPU(rc)
 	}
 	r.exits = 0
 	// The runner holds the items while the code runs: a helper exit runs
@@ -205,6 +197,15 @@ func (r *Runner) runBatch(items []userspacevm.BatchItem, rc *userspacevm.RunCont
 	x.batchItem, x.batchEnd = 0, 0
 	r.batch = nil
 	return n, err
+}
+
+// setCPU gives the code the run's CPU, for per-CPU lookups.
+func (r *Runner) setCPU(rc *userspacevm.RunContext) {
+	var cpu uint64
+	if rc != nil {
+		cpu = uint64(rc.CPU)
+	}
+	r.ctx.cpu = cpu
 }
 
 // batchIndex is the index of the batch item running.

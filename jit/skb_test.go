@@ -94,16 +94,7 @@ func TestSkBuffContext(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			prog := &program.Program{Name: "skb", Type: tt.typ, License: "GPL", Insns: tt.insns}
-			v, err := verifier.Verify(prog, nil)
-			if err != nil {
-				t.Fatalf("verify: %v", err)
-			}
-			p, err := userspacevm.PrepareVerified(v, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer p.Close()
+			p := prepareSkb(t, tt.typ, tt.insns)
 			for _, e := range []userspacevm.Engine{userspacevm.Interp{}, jit.Engine{}} {
 				r, err := e.Load(p)
 				if err != nil {
@@ -135,16 +126,7 @@ func TestSkBuffContext(t *testing.T) {
 // not an skbuff.Context, on both engines, saying what it wants.
 func TestSkBuffShortContext(t *testing.T) {
 	requireJIT(t)
-	prog := &program.Program{Name: "skb", Type: program.SocketFilter, Insns: asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()}}
-	v, err := verifier.Verify(prog, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := userspacevm.PrepareVerified(v, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := prepareSkb(t, program.SocketFilter, asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()})
 	for _, e := range []userspacevm.Engine{userspacevm.Interp{}, jit.Engine{}} {
 		r, err := e.Load(p)
 		if err != nil {
@@ -172,16 +154,7 @@ func containsAll(s string, subs ...string) bool {
 // run or a batch; the batch runs the items before the short one.
 func TestFlowDissectorShortPacket(t *testing.T) {
 	requireJIT(t)
-	prog := &program.Program{Name: "fd", Type: program.FlowDissector, Insns: asm.Instructions{asm.Mov.Imm(asm.R0, 7), asm.Return()}}
-	v, err := verifier.Verify(prog, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := userspacevm.PrepareVerified(v, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := prepareSkb(t, program.FlowDissector, asm.Instructions{asm.Mov.Imm(asm.R0, 7), asm.Return()})
 	for _, e := range []userspacevm.Engine{userspacevm.Interp{}, jit.Engine{}} {
 		r, err := e.Load(p)
 		if err != nil {
@@ -202,4 +175,20 @@ func TestFlowDissectorShortPacket(t *testing.T) {
 		}
 		r.Close()
 	}
+}
+
+// prepareSkb verifies and prepares a program of type typ, closed with the
+// test.
+func prepareSkb(t *testing.T, typ program.Type, insns asm.Instructions) *userspacevm.Prepared {
+	t.Helper()
+	v, err := verifier.Verify(&program.Program{Name: "skb", Type: typ, License: "GPL", Insns: insns}, nil)
+	if err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	p, err := userspacevm.PrepareVerified(v, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
 }
