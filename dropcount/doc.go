@@ -4,5 +4,7 @@
 // the field offsets of the running kernel's format; the same counter in C,
 // which reads the record through CO-RE, is samples/bpf/dropcount.bpf.c. Key
 // and DecodeKey read the map both write. The monitor runs it as one Counter
-// among any others (internal/monitor.DropCounter).
+// among any others (internal/monitor.DropCounter). Filter says which drops
+// to count, as an ftrace filter expression or as instructions to put before
+// the program; ParseReasons names reasons from the kernel's own table.
 package dropcount

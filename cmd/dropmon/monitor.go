@@ -50,6 +50,8 @@ type monitorFlags struct {
 	section   string
 	tps       []string
 	mapName   string
+	out       outputFlags // output.go
+	filters   filterFlags // filters.go
 }
 
 func parseMonitorFlags(args []string, stderr io.Writer) (*monitorFlags, error) {
@@ -75,6 +77,8 @@ func parseMonitorFlags(args []string, stderr io.Writer) (*monitorFlags, error) {
 	for _, name := range []string{"readers", "lock-thread", "wait"} {
 		_ = fs.MarkHidden(name)
 	}
+	addOutputFlags(fs, &f.out)
+	f.filters.register(fs)
 	fs.BoolVar(&f.version, "version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: dropmon [OPTIONS]\n       dropmon COMMAND [OPTIONS]\n\n")
@@ -126,6 +130,12 @@ func parseMonitorFlags(args []string, stderr io.Writer) (*monitorFlags, error) {
 			return nil, err
 		}
 	}
+	if err := f.out.check(fs, f.program != ""); err != nil {
+		return nil, err
+	}
+	if err := f.filters.check(f.program != ""); err != nil {
+		return nil, err
+	}
 	if err := monitor.CheckEngine(f.engine); err != nil {
 		return nil, fmt.Errorf("--engine %s: want one of %s", f.engine, strings.Join(monitor.Engines, ", "))
 	}
@@ -165,6 +175,9 @@ func monitorLoop(f *monitorFlags, stdout, stderr io.Writer) error {
 	}
 	cfg := monitor.Config{Engine: engine, RingSize: f.ringSize, Readers: f.readers, LockThread: f.lockOS,
 		BlockInSyscall: f.wait == "syscall"}
+	if err := f.filters.apply(&cfg); err != nil {
+		return err
+	}
 	var countedMap *program.MapSpec
 	if f.program != "" {
 		var err error
@@ -172,12 +185,18 @@ func monitorLoop(f *monitorFlags, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	out, err := openOutput(f.out, stdout, stderr) // binds --metrics before the monitor starts
+	if err != nil {
+		return err
+	}
+	defer out.close()
 	m, err := monitor.Start(cfg)
 	if err != nil {
 		return ringSizeHint(err, f.ringSize)
 	}
 	defer m.Close()
 	opts := renderOptions(f, m, countedMap, stderr)
+	out.start(m, opts)
 	start := time.Now()
 	tracker := report.NewTracker(opts.By, m.CPUList(), start)
 	if ids := m.KernelProgramIDs(); len(ids) > 0 {
@@ -192,14 +211,13 @@ func monitorLoop(f *monitorFlags, stdout, stderr io.Writer) error {
 	if f.duration > 0 {
 		deadline = time.After(f.duration)
 	}
-	refresh := isTerminal(stdout)
 	for reports := 0; f.count == 0 || reports < f.count; reports++ {
 		select {
 		case <-tick.C:
 		case <-deadline:
-			return summary(m, tracker, opts, stdout)
+			return summary(m, tracker, out)
 		case <-sigs:
-			return summary(m, tracker, opts, stdout)
+			return summary(m, tracker, out)
 		}
 		// Run what the rings hold first, so that a lone drop shows in the
 		// interval it happened in; an engine far behind does not hold the
@@ -209,20 +227,18 @@ func monitorLoop(f *monitorFlags, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if refresh {
-			io.WriteString(stdout, "\x1b[H\x1b[2J") // home, clear: refresh like top
-		}
-		if err := report.Render(stdout, tracker.Next(time.Now(), counts, m.Stats().LostPerCPU), opts); err != nil {
+		stats := m.Stats()
+		if err := out.write(tracker.Next(time.Now(), counts, stats.LostPerCPU), stats); err != nil {
 			return err
 		}
 		warnRunErrors(m, stderr)
 	}
-	return summary(m, tracker, opts, stdout)
+	return summary(m, tracker, out)
 }
 
 // summary stops the monitor, so that records still in the rings count, and
 // prints the whole run.
-func summary(m *monitor.Monitor, tracker *report.Tracker, opts report.Options, stdout io.Writer) error {
+func summary(m *monitor.Monitor, tracker *report.Tracker, out *output) error {
 	if err := m.Stop(); err != nil {
 		return err
 	}
@@ -230,8 +246,8 @@ func summary(m *monitor.Monitor, tracker *report.Tracker, opts report.Options, s
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout)
-	return report.Render(stdout, tracker.Summary(time.Now(), counts, m.Stats().LostPerCPU), opts)
+	stats := m.Stats()
+	return out.summary(tracker.Summary(time.Now(), counts, stats.LostPerCPU), stats)
 }
 
 // flushTimeout is how long a report waits for the readers to drain the
@@ -278,6 +294,7 @@ func renderOptions(f *monitorFlags, m *monitor.Monitor, countedMap *program.MapS
 			fmt.Fprintf(stderr, "dropmon: %v; printing raw addresses\n", err)
 		default:
 			opts.Names.Location = tab.Format
+			opts.Names.Symbol = tab.Lookup
 		}
 	}
 	if countedMap != nil {

@@ -52,8 +52,9 @@ type built struct {
 }
 
 // buildAll reads each attachment's format and builds its program; pid,
-// when not 0, goes into each program as a filter (for the kernel engine).
-func (c *Counter) buildAll(maxEntries uint32, pid uint32) ([]built, error) {
+// when not 0, and filter, when not empty, go into each program (for the
+// kernel engine, where tracepoint filters do not apply).
+func (c *Counter) buildAll(maxEntries uint32, pid uint32, filter *dropcount.Filter) ([]built, error) {
 	var out []built
 	// A program may run on several tracepoints (the kernel engine loads it
 	// once and links it to each), but a program of one name is one program.
@@ -73,6 +74,11 @@ func (c *Counter) buildAll(maxEntries uint32, pid uint32) ([]built, error) {
 			return nil, fmt.Errorf("program %s is attached to %s:%s twice", prog.Name, a.Group, a.Name)
 		}
 		attached[where] = true
+		prologue, err := filter.Insns(format)
+		if err != nil {
+			return nil, fmt.Errorf("%s on %s:%s: %w", prog.Name, a.Group, a.Name, err)
+		}
+		prog.Insns = prepend(prologue, prog.Insns)
 		if pid != 0 {
 			prog.Insns = pidFilter(prog.Insns, pid)
 		}

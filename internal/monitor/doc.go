@@ -3,5 +3,8 @@
 // batches and runs the drop-counting program on an engine, and the
 // program's map, which the caller reads every interval after Flush has run
 // what the rings hold. It is what the dropmon command runs, and what its
-// tests drive directly (with a pid filter, for exact counts).
+// tests drive directly (with a pid filter, for exact counts). A
+// dropcount.Filter in the Config becomes the tracepoint's ftrace filter on
+// the user-space engines and the program's first instructions on the
+// kernel engine.
 package monitor

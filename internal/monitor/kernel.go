@@ -189,7 +189,7 @@ func (k *kernelCounter) close() error {
 // kernel engine's --pid filter, since tracepoint filters do not apply to
 // BPF programs.
 func pidFilter(insns asm.Instructions, pid uint32) asm.Instructions {
-	prologue := asm.Instructions{
+	return prepend(asm.Instructions{
 		asm.Mov.Reg(asm.R9, asm.R1),
 		asm.FnGetCurrentPidTgid.Call(),
 		asm.RSh.Imm(asm.R0, 32),
@@ -197,7 +197,16 @@ func pidFilter(insns asm.Instructions, pid uint32) asm.Instructions {
 		asm.Mov.Imm(asm.R0, 0),
 		asm.Return(),
 		asm.Mov.Reg(asm.R1, asm.R9).WithSymbol("pid_ok"),
+	}, insns)
+}
+
+// prepend returns insns behind prologue, which must go on to them with the
+// context in r1.
+func prepend(prologue, insns asm.Instructions) asm.Instructions {
+	if len(prologue) == 0 {
+		return insns
 	}
+	prologue = slices.Clone(prologue)
 	// The prologue is now the function's start: the symbol and the BTF
 	// function info of the first instruction (a C program's) move to it,
 	// and its line info is copied, or the kernel refuses func and line

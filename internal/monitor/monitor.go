@@ -14,6 +14,7 @@ import (
 
 	"github.com/cilium/ebpf/asm"
 
+	"github.com/dropmon/dropmon/dropcount"
 	"github.com/dropmon/dropmon/internal/report"
 	"github.com/dropmon/dropmon/jit"
 	"github.com/dropmon/dropmon/perfring"
@@ -37,8 +38,17 @@ type Config struct {
 	// run.
 	Engine string
 	// PID, when non-zero, keeps only records whose sample pid (the thread
-	// group id) is PID; others are not run.
+	// group id) is PID; others are not run. On the user-space engines the
+	// records of other processes still reach the rings (ftrace's filter
+	// knows the thread id, common_pid, not the process): they are counted
+	// in Stats.Filtered.
 	PID uint32
+	// Filter, when not empty, keeps only the drops it matches. On the
+	// user-space engines it is a tracepoint filter, so that the drops it
+	// rejects never reach a ring; on the kernel engine it is the first
+	// instructions of the program. The tracepoints' formats must have the
+	// fields it reads (skb:kfree_skb's).
+	Filter *dropcount.Filter
 	// RingSize is the size of each CPU's ring in bytes, a power of two and
 	// a multiple of the page size; 0 means tracepoint.DefaultRingSize.
 	RingSize int
@@ -149,7 +159,7 @@ func Start(cfg Config) (_ *Monitor, err error) {
 	if err != nil {
 		return nil, err
 	}
-	progs, err := cfg.Counter.buildAll(cfg.MaxEntries, 0)
+	progs, err := cfg.Counter.buildAll(cfg.MaxEntries, 0, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -225,7 +235,12 @@ func Start(cfg Config) (_ *Monitor, err error) {
 
 // open opens one program's tracepoint on every CPU and makes its readers.
 func (m *Monitor) open(b built, prep *userspacevm.Prepared) ([]*perfring.Reader, error) {
+	filter, err := m.cfg.Filter.Tracepoint(b.format)
+	if err != nil {
+		return nil, err
+	}
 	ev, err := tracepoint.OpenFormat(b.format, &tracepoint.Options{
+		Filter:    filter,
 		RingPages: m.cfg.RingSize / os.Getpagesize(),
 		// The sample's pid and tid only when something reads them: smaller
 		// records are less work for the kernel and fit more in a ring.
@@ -255,7 +270,7 @@ func (m *Monitor) open(b built, prep *userspacevm.Prepared) ([]*perfring.Reader,
 // and attached with cilium/ebpf. The pid filter is part of the program,
 // since tracepoint filters do not apply to BPF programs.
 func startKernel(cfg Config) (_ *Monitor, err error) {
-	progs, err := cfg.Counter.buildAll(cfg.MaxEntries, cfg.PID)
+	progs, err := cfg.Counter.buildAll(cfg.MaxEntries, cfg.PID, cfg.Filter)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,8 @@ import (
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/dropmon/dropmon/symbolize"
 )
 
 // Names turns the parts of a key into text.
@@ -17,6 +19,10 @@ type Names struct {
 	Reason   func(r uint32) string    // the kernel's reason names; nil prints numbers
 	// Raw renders a raw key (Key.Raw) as one cell per Options.Columns.
 	Raw func(key string) []string
+	// Symbol looks up the symbol that covers addr and addr's offset in it
+	// (a symbol table's Lookup), for JSON lines' symbol, offset and module;
+	// nil leaves them out.
+	Symbol func(addr uint64) (symbolize.Symbol, uint64, bool)
 }
 
 func (n Names) location(addr uint64) string {
@@ -45,6 +51,9 @@ type Options struct {
 	Columns []string
 	// Noun is what the counts count, for the header lines; "" means drops.
 	Noun string
+	// Engine and Tracepoint say what counted, for JSON lines.
+	Engine     string
+	Tracepoint string
 }
 
 func (o Options) noun() string {
@@ -59,10 +68,7 @@ func Render(w io.Writer, r *Report, opts Options) error {
 	if _, err := io.WriteString(w, headerLine(r, opts)); err != nil {
 		return err
 	}
-	rows := r.Rows
-	if opts.Top > 0 && len(rows) > opts.Top {
-		rows = rows[:opts.Top]
-	}
+	rows := r.shown(opts.Top)
 	if len(rows) == 0 {
 		_, err := io.WriteString(w, "  no "+opts.noun()+"\n")
 		return err
@@ -101,10 +107,37 @@ func lostByCPU(r *Report) string {
 	return b.String()
 }
 
+// columns says which of a row's columns a report shows: LOCATION, REASON,
+// or the cells of a raw key.
+func (o Options) columns() (showLoc, showReason, raw bool) {
+	raw = len(o.Columns) > 0 && o.Names.Raw != nil
+	return o.By != ByReason && !raw, o.Reasons && o.By != ByLocation && !raw, raw
+}
+
+// Labels returns a key's location and reason as the table prints them; ""
+// for what the report does not show (the grouping summed it, the kernel has
+// no reasons, or the key is a program's own).
+func (o Options) Labels(k Key) (location, reason string) {
+	showLoc, showReason, _ := o.columns()
+	if showLoc {
+		location = o.Names.location(k.Location)
+	}
+	if showReason {
+		reason = o.Names.reason(k.Reason)
+	}
+	return location, reason
+}
+
+// shown returns the rows the report shows: the top ones.
+func (r *Report) shown(top int) []Row {
+	if top > 0 && len(r.Rows) > top {
+		return r.Rows[:top]
+	}
+	return r.Rows
+}
+
 func renderTable(w io.Writer, r *Report, rows []Row, opts Options) error {
-	raw := len(opts.Columns) > 0 && opts.Names.Raw != nil
-	showLoc := opts.By != ByReason && !raw
-	showReason := opts.Reasons && opts.By != ByLocation && !raw
+	showLoc, showReason, raw := opts.columns()
 	header := []string{"#", strings.ToUpper(opts.noun()), "TOTAL", "SHARE"}
 	align := []tw.Align{tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight}
 	if r.Summary {

@@ -1,0 +1,142 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// JSON lines: one object per report, one per line. The field names are part
+// of dropmon's interface, documented in the README ("JSON lines") and held
+// by a golden test (testdata/json_*.golden): add fields, never rename one.
+
+// jsonTime is RFC 3339 with nanoseconds, always nine digits so that lines
+// line up and sort as text.
+const jsonTime = "2006-01-02T15:04:05.000000000Z07:00"
+
+type jsonReport struct {
+	Type       string        `json:"type"` // "report" or "summary"
+	Time       string        `json:"time"`
+	Interval   float64       `json:"interval"` // seconds; the whole run in a summary
+	Drops      uint64        `json:"drops"`    // in the interval (the run, in a summary)
+	Rate       float64       `json:"rate"`     // drops per second
+	Total      uint64        `json:"total"`    // since start
+	Lost       uint64        `json:"lost"`     // records lost in the interval (the run)
+	LostTotal  uint64        `json:"lost_total"`
+	LostByCPU  []jsonCPULost `json:"lost_cpus,omitempty"`
+	CPUs       int           `json:"cpus"`
+	Engine     string        `json:"engine"`
+	Tracepoint string        `json:"tracepoint"`
+	Entries    []jsonEntry   `json:"entries"`
+}
+
+type jsonCPULost struct {
+	CPU  int    `json:"cpu"`
+	Lost uint64 `json:"lost"`
+}
+
+// jsonEntry is one row. The parts of the key a report does not show (the
+// grouping summed them, the kernel has no reasons, no symbol covers the
+// address) are left out, not zero.
+type jsonEntry struct {
+	Address    string   `json:"address,omitempty"` // "0x..."; a string: JSON numbers lose bits past 2^53
+	Symbol     string   `json:"symbol,omitempty"`
+	Offset     *uint64  `json:"offset,omitempty"`
+	Module     *string  `json:"module,omitempty"` // "" for the core kernel
+	Location   string   `json:"location,omitempty"`
+	Reason     string   `json:"reason,omitempty"`
+	ReasonCode *uint32  `json:"reason_code,omitempty"`
+	Key        *jsonKey `json:"key,omitempty"` // a program's own key (--program)
+	Count      uint64   `json:"count"`         // in the interval (the run, in a summary)
+	Total      uint64   `json:"total"`
+	Share      float64  `json:"share"` // count / drops, 0..1
+	// Stacks (issue 14) will be "stacks", left out when not asked for.
+}
+
+// jsonKey is a program's key, one field per column in the table's order,
+// named by the column in lower case, valued as the table prints it.
+type jsonKey struct {
+	names, cells []string
+}
+
+func (k *jsonKey) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, name := range k.names {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		n, _ := json.Marshal(name)
+		v, _ := json.Marshal(k.cells[i])
+		b.Write(n)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// RenderJSON writes the report as one line of JSON, in a single Write, so
+// that a reader of a pipe (jq) gets each report whole as it is made.
+func RenderJSON(w io.Writer, r *Report, opts Options) error {
+	line, err := json.Marshal(newJSONReport(r, opts))
+	if err != nil {
+		return fmt.Errorf("render report as JSON: %w", err)
+	}
+	_, err = w.Write(append(line, '\n'))
+	return err
+}
+
+func newJSONReport(r *Report, opts Options) *jsonReport {
+	j := &jsonReport{
+		Type: "report", Time: r.Time.Format(jsonTime), Interval: r.Elapsed.Seconds(),
+		Drops: r.Drops, Rate: r.PerSecond(), Total: r.Total, Lost: r.Lost, LostTotal: r.LostTotal,
+		CPUs: r.CPUs, Engine: opts.Engine, Tracepoint: opts.Tracepoint, Entries: []jsonEntry{},
+	}
+	if r.Summary {
+		j.Type, j.Drops = "summary", r.Total
+	}
+	for _, c := range r.LostByCPU {
+		j.LostByCPU = append(j.LostByCPU, jsonCPULost(c))
+	}
+	for _, row := range r.shown(opts.Top) {
+		j.Entries = append(j.Entries, newJSONEntry(row, r.Summary, j.Drops, opts))
+	}
+	return j
+}
+
+func newJSONEntry(row Row, summary bool, drops uint64, opts Options) jsonEntry {
+	e := jsonEntry{Count: row.Interval, Total: row.Total}
+	if summary {
+		e.Count = row.Total
+	}
+	if drops > 0 {
+		e.Share = float64(e.Count) / float64(drops)
+	}
+	showLoc, showReason, raw := opts.columns()
+	if showLoc {
+		e.Address = "0x" + strconv.FormatUint(row.Key.Location, 16)
+		e.Location = opts.Names.location(row.Key.Location)
+		if opts.Names.Symbol != nil {
+			if sym, off, ok := opts.Names.Symbol(row.Key.Location); ok {
+				e.Symbol, e.Offset, e.Module = sym.Name, &off, &sym.Module
+			}
+		}
+	}
+	if showReason {
+		code := row.Key.Reason
+		e.Reason, e.ReasonCode = opts.Names.reason(code), &code
+	}
+	if raw {
+		k := &jsonKey{cells: opts.Names.Raw(row.Key.Raw)}
+		for _, c := range opts.Columns {
+			k.names = append(k.names, strings.ToLower(c))
+		}
+		k.cells = append(k.cells, make([]string, max(0, len(k.names)-len(k.cells)))...)
+		e.Key = k
+	}
+	return e
+}
