@@ -23,6 +23,10 @@ const KeySize = 16
 type Key struct {
 	Location uint64
 	Reason   uint32
+	// StackID is what StackProgram keeps where Program has padding: the
+	// bpf_get_stackid result, an id in StackMapName or a negative errno.
+	// Program's keys have 0 there.
+	StackID int32
 }
 
 // DecodeKey decodes a key of the drop counter's map.
@@ -30,7 +34,8 @@ func DecodeKey(b []byte) (Key, error) {
 	if len(b) != KeySize {
 		return Key{}, fmt.Errorf("drop key of %d bytes, want %d", len(b), KeySize)
 	}
-	return Key{Location: binary.NativeEndian.Uint64(b), Reason: binary.NativeEndian.Uint32(b[8:])}, nil
+	return Key{Location: binary.NativeEndian.Uint64(b), Reason: binary.NativeEndian.Uint32(b[8:]),
+		StackID: int32(binary.NativeEndian.Uint32(b[12:]))}, nil
 }
 
 // Stack slots of the drop counter.
@@ -46,6 +51,10 @@ const (
 // out on kernels that have none. It adds 1 atomically to an existing count,
 // or inserts 1; when another CPU inserted the key first, it adds to theirs.
 func Program(format *tracepoint.Format, maxEntries uint32) (*program.Program, error) {
+	return build(format, maxEntries, false)
+}
+
+func build(format *tracepoint.Format, maxEntries uint32, stacks bool) (*program.Program, error) {
 	location, err := format.Field("location")
 	if err != nil {
 		return nil, fmt.Errorf("build drop counter: %w", err)
@@ -57,6 +66,9 @@ func Program(format *tracepoint.Format, maxEntries uint32) (*program.Program, er
 		asm.Mov.Reg(asm.R6, asm.R1),
 		asm.LoadMem(asm.R2, asm.R6, int16(location.Offset), asm.DWord),
 		asm.StoreMem(asm.RFP, keyOff, asm.R2, asm.DWord),
+	}
+	if stacks {
+		insns = append(insns, stackID()...)
 	}
 	if reason, err := format.Field("reason"); err == nil {
 		size, ok := loadSize(reason.Size)
@@ -71,6 +83,10 @@ func Program(format *tracepoint.Format, maxEntries uint32) (*program.Program, er
 	// the padding: lookups read the key in 8-byte words, and a load that
 	// spans two smaller stores cannot be forwarded from them (a stall of
 	// about a dozen cycles on x86, measured in BenchmarkPipeline).
+	// StackProgram's stack id is the upper half of that word.
+	if stacks {
+		insns = append(insns, asm.Or.Reg(asm.R3, asm.R7))
+	}
 	insns = append(insns, asm.StoreMem(asm.RFP, keyOff+8, asm.R3, asm.DWord))
 	insns = append(insns, lookupAndAdd("add")...)
 	insns = append(insns,
@@ -97,7 +113,7 @@ func Program(format *tracepoint.Format, maxEntries uint32) (*program.Program, er
 		asm.Mov.Imm(asm.R0, 0).WithSymbol("out"),
 		asm.Return(),
 	)
-	return &program.Program{
+	prog := &program.Program{
 		Name:    "count_drops",
 		Type:    program.Tracepoint,
 		Insns:   insns,
@@ -109,7 +125,12 @@ func Program(format *tracepoint.Format, maxEntries uint32) (*program.Program, er
 			ValueSize:  8,
 			MaxEntries: maxEntries,
 		}},
-	}, nil
+	}
+	if stacks {
+		prog.Name = "count_drop_stacks"
+		prog.Maps = append(prog.Maps, stackMapSpec())
+	}
+	return prog, nil
 }
 
 // lookupAndAdd looks the key up and jumps to label with the value pointer

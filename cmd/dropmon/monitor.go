@@ -30,6 +30,7 @@ Examples:
   sudo dropmon -i 500ms -n 20         every half second, 20 rows
   sudo dropmon --by reason -c 5       drops per reason, five reports, then a summary
   sudo dropmon -d 30s | tee drops.log append reports (not a terminal) for 30 seconds
+  sudo dropmon --stacks -n 3          the top 3 rows, each with its 3 busiest call chains
 `
 
 // monitorFlags are the monitor's command line.
@@ -41,6 +42,8 @@ type monitorFlags struct {
 	engine    string
 	by        string
 	noSymbols bool
+	stacks    bool
+	stacksTop int
 	version   bool
 	ringSize  int
 	readers   string
@@ -65,6 +68,8 @@ func parseMonitorFlags(args []string, stderr io.Writer) (*monitorFlags, error) {
 	fs.StringVar(&f.engine, "engine", monitor.DefaultEngine(), "engine that runs the drop counter: "+strings.Join(monitor.Engines, ", ")+" (the interpreter is the fallback where the JIT cannot run; kernel needs in-kernel BPF: root, or CAP_BPF and CAP_PERFMON)")
 	fs.StringVar(&f.by, "by", "", "group drops by location, reason or location,reason (default: location,reason where the kernel gives reasons)")
 	fs.BoolVar(&f.noSymbols, "no-symbols", false, "print raw addresses instead of symbol+0xoff [module]")
+	fs.BoolVar(&f.stacks, "stacks", false, "collect the kernel call chain of each drop and print each row's busiest ones under it (JSON: \"stacks\")")
+	fs.IntVar(&f.stacksTop, "stacks-top", report.DefaultStackTop, "with --stacks: call chains per row")
 	fs.StringVar(&f.program, "program", "", "run this BPF object's tracepoint program (clang -O2 -g -target bpf) instead of the drop counter, and report its map")
 	fs.StringVar(&f.section, "section", "", "with --program: the ELF section of the program, when the object has several")
 	fs.StringArrayVar(&f.tps, "tracepoint", nil, "with --program: attach the program to GROUP:NAME instead of the tracepoint its section names; repeat it to attach the one program to several")
@@ -121,6 +126,15 @@ func parseMonitorFlags(args []string, stderr io.Writer) (*monitorFlags, error) {
 	}
 	if f.program != "" && f.by != "" {
 		return nil, errors.New("--by groups the drop counter's locations and reasons; with --program every key is its own row")
+	}
+	if f.stacks && f.program != "" {
+		return nil, errors.New("--stacks collects the drop counter's call chains; a --program collects its own (bpf_get_stackid)")
+	}
+	if fs.Changed("stacks-top") && !f.stacks {
+		return nil, errors.New("--stacks-top goes with --stacks")
+	}
+	if f.stacksTop < 1 {
+		return nil, fmt.Errorf("--stacks-top %d: must be at least 1", f.stacksTop)
 	}
 	if f.wait != "netpoll" && f.wait != "syscall" {
 		return nil, fmt.Errorf("--wait %q: want netpoll or syscall", f.wait)
@@ -179,6 +193,9 @@ func monitorLoop(f *monitorFlags, stdout, stderr io.Writer) error {
 		return err
 	}
 	var countedMap *program.MapSpec
+	if f.stacks {
+		cfg.Counter = monitor.StackDropCounter
+	}
 	if f.program != "" {
 		var err error
 		if cfg.Counter, countedMap, err = monitor.ObjectCounter(f.program, f.section, f.tps, f.mapName); err != nil {
@@ -278,7 +295,7 @@ func warnRunErrors(m *monitor.Monitor, stderr io.Writer) {
 }
 
 func renderOptions(f *monitorFlags, m *monitor.Monitor, countedMap *program.MapSpec, stderr io.Writer) report.Options {
-	opts := report.Options{Top: f.top, Reasons: m.HasReasons(), By: report.ByLocationReason}
+	opts := report.Options{Top: f.top, Reasons: m.HasReasons(), By: report.ByLocationReason, StackTop: f.stacksTop}
 	if f.by != "" {
 		opts.By, _ = report.ParseGrouping(f.by)
 	} else if !opts.Reasons {

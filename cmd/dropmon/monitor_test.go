@@ -58,6 +58,11 @@ func TestParseMonitorFlags(t *testing.T) {
 			check: func(f *monitorFlags) bool { return slices.Equal(f.tps, []string{"skb:kfree_skb", "skb:consume_skb"}) }},
 		{name: "map without program", args: []string{"--map", "m"}, wantErr: "go with --program"},
 		{name: "by with program", args: []string{"--program", "x.o", "--by", "reason"}, wantErr: "every key is its own row"},
+		{name: "stacks", args: []string{"--stacks"}, check: func(f *monitorFlags) bool { return f.stacks && f.stacksTop == 3 }},
+		{name: "stacks top", args: []string{"--stacks", "--stacks-top", "5"}, check: func(f *monitorFlags) bool { return f.stacks && f.stacksTop == 5 }},
+		{name: "stacks top without stacks", args: []string{"--stacks-top", "5"}, wantErr: "--stacks-top goes with --stacks"},
+		{name: "stacks top zero", args: []string{"--stacks", "--stacks-top", "0"}, wantErr: "must be at least 1"},
+		{name: "stacks with program", args: []string{"--program", "x.o", "--stacks"}, wantErr: "a --program collects its own"},
 		{name: "unknown flag", args: []string{"--colour"}, wantErr: "unknown flag"},
 	}
 	for _, tt := range tests {

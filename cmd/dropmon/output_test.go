@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -97,8 +98,60 @@ func TestMonitorJSON(t *testing.T) {
 	}{
 		{name: "jit/sigint", args: []string{"--interval", "500ms", "--output", "json"}, stop: syscall.SIGINT},
 		{name: "kernel/count", args: []string{"--interval", "700ms", "--engine", "kernel", "--count", "2", "-o", "json"}},
+		{name: "jit/stacks", args: []string{"--interval", "500ms", "-o", "json", "--stacks"}, stop: syscall.SIGINT},
+		{name: "kernel/stacks", args: []string{"--interval", "500ms", "--engine", "kernel", "-o", "json", "--stacks", "--stacks-top", "2"},
+			stop: syscall.SIGINT},
 	} {
-		t.Run(tt.name, func(t *testing.T) { testEndToEnd(t, bin, tt.args, tt.stop, checkJSONSummary) })
+		check := checkJSONSummary
+		if slices.Contains(tt.args, "--stacks") {
+			check = checkJSONStacks
+		}
+		t.Run(tt.name, func(t *testing.T) { testEndToEnd(t, bin, tt.args, tt.stop, check) })
+	}
+}
+
+// checkJSONStacks checks the summary's __udp4_lib_rcv entry and its call
+// chains: at most --stacks-top of them, busiest first, summing to no more
+// than the entry (other chains may be left out), the busiest through
+// __udp4_lib_rcv and ip_local_deliver_finish.
+func checkJSONStacks(t *testing.T, out string, n int) {
+	t.Helper()
+	checkJSONSummary(t, out, n)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var summary struct {
+		Entries []struct {
+			Symbol, Reason string
+			Count          uint64
+			Stacks         []struct {
+				Frames       []string
+				Count, Total uint64
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &summary); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range summary.Entries {
+		if e.Symbol != "__udp4_lib_rcv" || e.Reason != "NO_SOCKET" {
+			continue
+		}
+		var sum uint64
+		for i, st := range e.Stacks {
+			sum += st.Count
+			if st.Count != st.Total || (i > 0 && st.Count > e.Stacks[i-1].Count) {
+				t.Errorf("stack %d: %+v", i, st)
+			}
+		}
+		if len(e.Stacks) == 0 || len(e.Stacks) > 3 || sum > e.Count || sum < uint64(n)/2 {
+			t.Fatalf("entry of %d drops has stacks %+v", e.Count, e.Stacks)
+		}
+		frames := strings.Join(e.Stacks[0].Frames, " ")
+		for _, want := range []string{"__udp4_lib_rcv+0x", "ip_local_deliver_finish+0x"} {
+			if !strings.Contains(frames, want) {
+				t.Errorf("busiest call chain has no %s: %q", want, frames)
+			}
+		}
+		return
 	}
 }
 

@@ -27,6 +27,11 @@ type Counter struct {
 	Map string
 	// Decode turns one entry of that map into a report key and a count.
 	Decode func(key, value []byte) (report.Key, uint64, error)
+	// Stacks, when set, names the stack trace map whose ids StackID reads
+	// from a key of Map: each count then has its call chain
+	// (report.Key.Stack).
+	Stacks  string
+	StackID func(key []byte) int32
 	// More are further programs, each on its own tracepoint, that share
 	// the program's maps by name: the seed's picture of several programs
 	// counting into one map.
@@ -94,20 +99,38 @@ func (c *Counter) buildAll(maxEntries uint32, pid uint32, filter *dropcount.Filt
 // DropCounter counts skb:kfree_skb records per location and reason with
 // dropcount.Program.
 var DropCounter = &Counter{
-	Group: "skb",
-	Name:  "kfree_skb",
-	Build: dropcount.Program,
-	Map:   dropcount.MapName,
-	Decode: func(key, value []byte) (report.Key, uint64, error) {
-		k, err := dropcount.DecodeKey(key)
-		if err != nil {
-			return report.Key{}, 0, err
-		}
-		if len(value) != 8 {
-			return report.Key{}, 0, fmt.Errorf("value of %d bytes, want 8", len(value))
-		}
-		return report.Key{Location: k.Location, Reason: k.Reason}, binary.NativeEndian.Uint64(value), nil
+	Group:  "skb",
+	Name:   "kfree_skb",
+	Build:  dropcount.Program,
+	Map:    dropcount.MapName,
+	Decode: decodeDrops,
+}
+
+// StackDropCounter is DropCounter with each drop's kernel call chain:
+// dropcount.StackProgram, on every engine (on the user-space ones the
+// records then carry their callchain, PERF_SAMPLE_CALLCHAIN).
+var StackDropCounter = &Counter{
+	Group:  "skb",
+	Name:   "kfree_skb",
+	Build:  dropcount.StackProgram,
+	Map:    dropcount.MapName,
+	Decode: decodeDrops,
+	Stacks: dropcount.StackMapName,
+	StackID: func(key []byte) int32 {
+		k, _ := dropcount.DecodeKey(key) // decodeDrops checked the size
+		return k.StackID
 	},
+}
+
+func decodeDrops(key, value []byte) (report.Key, uint64, error) {
+	k, err := dropcount.DecodeKey(key)
+	if err != nil {
+		return report.Key{}, 0, err
+	}
+	if len(value) != 8 {
+		return report.Key{}, 0, fmt.Errorf("value of %d bytes, want 8", len(value))
+	}
+	return report.Key{Location: k.Location, Reason: k.Reason}, binary.NativeEndian.Uint64(value), nil
 }
 
 // Tracepoint names the counter's tracepoints as GROUP:NAME, comma separated.

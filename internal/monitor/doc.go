@@ -6,5 +6,8 @@
 // tests drive directly (with a pid filter, for exact counts). A
 // dropcount.Filter in the Config becomes the tracepoint's ftrace filter on
 // the user-space engines and the program's first instructions on the
-// kernel engine.
+// kernel engine. StackDropCounter also reads each count's call chain from
+// the program's stack trace map (in user space or in the kernel); on the
+// user-space engines its records carry the kernel's callchain
+// (PERF_SAMPLE_CALLCHAIN), from which bpf_get_stackid takes the chain.
 package monitor

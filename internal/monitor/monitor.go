@@ -129,6 +129,7 @@ type Monitor struct {
 	ownMaps []*maps.Map             // the programs' maps, shared by name
 	counts  *maps.Map
 	kernel  *kernelCounter // the kernel engine; nil for the user-space ones
+	stacks  *stacks        // the counter's call chains; nil without Counter.Stacks
 	cpus    []int
 	workers []*worker
 	wg      sync.WaitGroup
@@ -176,6 +177,12 @@ func Start(cfg Config) (_ *Monitor, err error) {
 	m.ownMaps = all
 	if m.counts = byName[cfg.Counter.Map]; m.counts == nil {
 		return nil, fmt.Errorf("the programs have no map %s", cfg.Counter.Map)
+	}
+	if name := cfg.Counter.Stacks; name != "" {
+		if byName[name] == nil {
+			return nil, fmt.Errorf("the programs have no map %s", name)
+		}
+		m.stacks = newStacks(byName[name], nil)
 	}
 	var readers [][]*perfring.Reader // by program
 	total := 0
@@ -245,6 +252,8 @@ func (m *Monitor) open(b built, prep *userspacevm.Prepared) ([]*perfring.Reader,
 		// The sample's pid and tid only when something reads them: smaller
 		// records are less work for the kernel and fit more in a ring.
 		RawOnly: m.cfg.PID == 0 && prep.HelperFunc(asm.FnGetCurrentPidTgid) == nil,
+		// The kernel call chain only for a program that asks for it.
+		Callchain: prep.HelperFunc(asm.FnGetStackid) != nil,
 		// Wake the reader once a ring is a quarter full: thousands of
 		// records a wakeup in a storm, and three quarters of the ring
 		// still free while the reader gets to it (perfring/RATIONALE.md).
@@ -285,6 +294,14 @@ func startKernel(cfg Config) (_ *Monitor, err error) {
 	}
 	if m.kernel, err = loadKernel(progs, cfg.Counter.Map); err != nil {
 		return nil, err
+	}
+	if name := cfg.Counter.Stacks; name != "" {
+		sm := m.kernel.coll.Maps[name]
+		if sm == nil {
+			m.kernel.close()
+			return nil, fmt.Errorf("kernel engine: the programs have no map %s", name)
+		}
+		m.stacks = newStacks(nil, sm)
 	}
 	return m, nil
 }
@@ -388,6 +405,11 @@ func (m *Monitor) Counts() (report.Counts, error) {
 		k, n, err := m.cfg.Counter.Decode(key, value)
 		if err != nil {
 			return err
+		}
+		if m.stacks != nil {
+			if k.Stack, err = m.stacks.stack(m.cfg.Counter.StackID(key)); err != nil {
+				return err
+			}
 		}
 		counts[k] += n
 		return nil

@@ -53,7 +53,19 @@ type jsonEntry struct {
 	Count      uint64   `json:"count"`         // in the interval (the run, in a summary)
 	Total      uint64   `json:"total"`
 	Share      float64  `json:"share"` // count / drops, 0..1
-	// Stacks (issue 14) will be "stacks", left out when not asked for.
+	// Stacks are the entry's top call chains (--stacks), left out when
+	// not asked for.
+	Stacks []jsonStack `json:"stacks,omitempty"`
+}
+
+// jsonStack is one call chain of an entry: its frames as LOCATION prints
+// them, innermost first, and its drops as the entry counts them. A chain
+// the program could not get has no frames and "lost": true.
+type jsonStack struct {
+	Frames []string `json:"frames"`
+	Lost   bool     `json:"lost,omitempty"`
+	Count  uint64   `json:"count"`
+	Total  uint64   `json:"total"`
 }
 
 // jsonKey is a program's key, one field per column in the table's order,
@@ -137,6 +149,16 @@ func newJSONEntry(row Row, summary bool, drops uint64, opts Options) jsonEntry {
 		}
 		k.cells = append(k.cells, make([]string, max(0, len(k.names)-len(k.cells)))...)
 		e.Key = k
+	}
+	for _, st := range opts.shownStacks(row, summary) {
+		js := jsonStack{Frames: opts.frames(st.Stack), Lost: st.Stack == LostStack, Count: st.Interval, Total: st.Total}
+		if summary {
+			js.Count = st.Total
+		}
+		if js.Frames == nil {
+			js.Frames = []string{}
+		}
+		e.Stacks = append(e.Stacks, js)
 	}
 	return e
 }

@@ -54,6 +54,9 @@ type Options struct {
 	// Engine and Tracepoint say what counted, for JSON lines.
 	Engine     string
 	Tracepoint string
+	// StackTop is how many call chains each row shows when the counts
+	// have stacks (--stacks-top); 0 means DefaultStackTop.
+	StackTop int
 }
 
 func (o Options) noun() string {
@@ -185,6 +188,8 @@ func renderTable(w io.Writer, r *Report, rows []Row, opts Options) error {
 		return fmt.Errorf("render report: %w", err)
 	}
 	// tablewriter pads the last column; trailing blanks only make diffs noisy.
+	// The header is line 0, row i line i+1: its call chains go under it.
+	var i int
 	for _, line := range strings.SplitAfter(buf.String(), "\n") {
 		if line == "" {
 			continue
@@ -192,6 +197,12 @@ func renderTable(w io.Writer, r *Report, rows []Row, opts Options) error {
 		if _, err := io.WriteString(w, strings.TrimRight(line, " \n")+"\n"); err != nil {
 			return err
 		}
+		if i > 0 && i <= len(rows) {
+			if err := renderStacks(w, rows[i-1], r.Summary, opts); err != nil {
+				return err
+			}
+		}
+		i++
 	}
 	return nil
 }

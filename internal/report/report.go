@@ -16,6 +16,10 @@ type Key struct {
 	Location uint64
 	Reason   uint32
 	Raw      string
+	// Stack is the kernel call chain of the drops (--stacks), "" when not
+	// asked for. Reports fold the stacks of a location and reason into
+	// one Row, with Row.Stacks.
+	Stack Stack
 }
 
 // Counts are cumulative drop counts, as read from the program's map.
@@ -69,6 +73,9 @@ type Row struct {
 	Key      Key
 	Interval uint64 // drops in the report's interval
 	Total    uint64 // drops since start
+	// Stacks are the row's drops by call chain, busiest first, when the
+	// counts had stacks; they sum to Interval and Total.
+	Stacks []StackRow
 }
 
 // Report is one interval's (or the whole run's) drops.
@@ -150,6 +157,7 @@ func (t *Tracker) Next(now time.Time, counts Counts, lost []uint64) *Report {
 		r.Drops += delta
 		r.Total += total
 	}
+	r.Rows = mergeStacks(r.Rows, false)
 	sortRows(r.Rows, false)
 	t.prev, t.last = cur, now
 	return r
@@ -166,6 +174,9 @@ func (t *Tracker) Summary(now time.Time, counts Counts, lost []uint64) *Report {
 		if i < len(lost) && lost[i] > 0 {
 			r.LostByCPU = append(r.LostByCPU, CPULost{CPU: cpu, Lost: lost[i]})
 		}
+	}
+	for i := range r.Rows {
+		sortStacks(r.Rows[i].Stacks, true)
 	}
 	sortRows(r.Rows, true)
 	return r
@@ -197,6 +208,9 @@ func sortRows(rows []Row, byTotal bool) {
 		if c := cmp.Compare(a.Key.Reason, b.Key.Reason); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.Key.Raw, b.Key.Raw)
+		if c := cmp.Compare(a.Key.Raw, b.Key.Raw); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Key.Stack, b.Key.Stack)
 	})
 }
