@@ -148,45 +148,8 @@ var programIDs = regexp.MustCompile(`program id ([0-9, ]+)\)`)
 
 func testEndToEnd(t *testing.T, bin string, args []string, stop syscall.Signal, check func(*testing.T, string, int)) {
 	const n = 1000
-	cmd := exec.Command(bin, args...)
-	var stdout bytes.Buffer
-	cmd.Stdout = &stdout
-	stderrPipe, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-
-	lines := make(chan string, 16)
-	go func() {
-		sc := bufio.NewScanner(stderrPipe)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	var stderrText strings.Builder
-	watching := ""
-	timeout := time.After(20 * time.Second)
-	for watching == "" {
-		select {
-		case line, ok := <-lines:
-			if !ok {
-				cmd.Wait()
-				testutil.Privileged(t, privilegeError(stderrText.String()))
-				t.Fatalf("dropmon exited before watching:\n%s", stderrText.String())
-			}
-			stderrText.WriteString(line + "\n")
-			if strings.HasPrefix(line, "watching ") {
-				watching = line
-			}
-		case <-timeout:
-			t.Fatalf("no watching line within 20s:\n%s", stderrText.String())
-		}
-	}
+	run := startDropmon(t, bin, args...)
+	watching := run.watching
 	var progIDs []uint32
 	if m := programIDs.FindStringSubmatch(watching); m != nil {
 		for _, f := range strings.Split(m[1], ", ") {
@@ -200,17 +163,12 @@ func testEndToEnd(t *testing.T, bin string, args []string, stop syscall.Signal, 
 	testutil.SendToClosedPort(t, n)
 	if stop != 0 {
 		time.Sleep(600 * time.Millisecond) // at least one interval report
-		if err := cmd.Process.Signal(stop); err != nil {
+		if err := run.cmd.Process.Signal(stop); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for line := range lines {
-		stderrText.WriteString(line + "\n")
-	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("dropmon: %v\nstderr:\n%s", err, stderrText.String())
-	}
-	check(t, stdout.String(), n)
+	run.wait(t)
+	check(t, run.stdout.String(), n)
 	for _, id := range progIDs {
 		if _, err := ebpf.NewProgramFromID(ebpf.ProgramID(id)); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("after dropmon exited, looking up its program %d gives %v, want it gone", id, err)
@@ -341,5 +299,69 @@ func TestMonitorWithoutPrivileges(t *testing.T) {
 	}
 	if !strings.Contains(msg, "root") {
 		t.Errorf("message does not say to run as root: %s", msg)
+	}
+}
+
+// dropmonRun is a dropmon process a test started: its stdout, and its
+// stderr lines as they come.
+type dropmonRun struct {
+	cmd      *exec.Cmd
+	stdout   bytes.Buffer
+	lines    chan string
+	stderr   strings.Builder // the stderr lines read so far
+	watching string          // the "watching ..." line
+}
+
+// startDropmon starts bin with args and waits (20 s at most) for its
+// "watching" line; without the privilege it skips or fails as
+// testutil.Privileged decides. The process is killed when the test ends.
+func startDropmon(t *testing.T, bin string, args ...string) *dropmonRun {
+	t.Helper()
+	r := &dropmonRun{cmd: exec.Command(bin, args...), lines: make(chan string, 16)}
+	r.cmd.Stdout = &r.stdout
+	stderrPipe, err := r.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.cmd.Process.Kill() })
+	go func() {
+		sc := bufio.NewScanner(stderrPipe)
+		for sc.Scan() {
+			r.lines <- sc.Text()
+		}
+		close(r.lines)
+	}()
+	timeout := time.After(20 * time.Second)
+	for r.watching == "" {
+		select {
+		case line, ok := <-r.lines:
+			if !ok {
+				r.cmd.Wait()
+				testutil.Privileged(t, privilegeError(r.stderr.String()))
+				t.Fatalf("dropmon exited before watching:\n%s", r.stderr.String())
+			}
+			r.stderr.WriteString(line + "\n")
+			if strings.HasPrefix(line, "watching ") {
+				r.watching = line
+			}
+		case <-timeout:
+			t.Fatalf("no watching line within 20s:\n%s", r.stderr.String())
+		}
+	}
+	return r
+}
+
+// wait reads the rest of stderr and waits for the process to exit, which
+// must succeed.
+func (r *dropmonRun) wait(t *testing.T) {
+	t.Helper()
+	for line := range r.lines {
+		r.stderr.WriteString(line + "\n")
+	}
+	if err := r.cmd.Wait(); err != nil {
+		t.Fatalf("dropmon: %v\nstderr:\n%s", err, r.stderr.String())
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"regexp"
 	"slices"
 	"strconv"
@@ -199,7 +198,7 @@ func checkJSONSummary(t *testing.T, out string, n int) {
 	t.Fatalf("summary has no __udp4_lib_rcv NO_SOCKET entry:\n%s", out)
 }
 
-var metricsURL = regexp.MustCompile(`^metrics on (http://\S+/metrics)$`)
+var metricsURL = regexp.MustCompile(`(?m)^metrics on (http://\S+/metrics)$`)
 
 // TestMonitorMetrics runs the binary as a node agent (--quiet, --metrics on
 // a free loopback port), makes an exact number of drops, and scrapes
@@ -216,48 +215,13 @@ func testMetrics(t *testing.T, bin, engine string) {
 	const n = 500
 	// --pid: only this process's drops, so that drops elsewhere on the
 	// machine during the test cannot change the exact count.
-	cmd := exec.Command(bin, "--interval", "200ms", "--engine", engine, "--quiet", "--metrics", "127.0.0.1:0",
+	run := startDropmon(t, bin, "--interval", "200ms", "--engine", engine, "--quiet", "--metrics", "127.0.0.1:0",
 		"--pid", strconv.Itoa(os.Getpid()))
-	var stdout bytes.Buffer
-	cmd.Stdout = &stdout
-	stderrPipe, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
+	m := metricsURL.FindStringSubmatch(run.stderr.String())
+	if m == nil {
+		t.Fatalf("no metrics line before the watching line:\n%s", run.stderr.String())
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	lines := make(chan string, 16)
-	go func() {
-		sc := bufio.NewScanner(stderrPipe)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	var stderrText strings.Builder
-	url := ""
-	for watching := false; !watching; {
-		select {
-		case line, ok := <-lines:
-			if !ok {
-				cmd.Wait()
-				testutil.Privileged(t, privilegeError(stderrText.String()))
-				t.Fatalf("dropmon exited before watching:\n%s", stderrText.String())
-			}
-			stderrText.WriteString(line + "\n")
-			if m := metricsURL.FindStringSubmatch(line); m != nil {
-				url = m[1]
-			}
-			watching = strings.HasPrefix(line, "watching ")
-		case <-time.After(20 * time.Second):
-			t.Fatalf("no watching line within 20s:\n%s", stderrText.String())
-		}
-	}
-	if url == "" {
-		t.Fatalf("no metrics line before the watching line:\n%s", stderrText.String())
-	}
+	url := m[1]
 
 	before := scrape(t, url)
 	testutil.SendToClosedPort(t, n)
@@ -292,17 +256,12 @@ func testMetrics(t *testing.T, bin, engine string) {
 		t.Errorf("dropmon_records_total %d, want at least %d", metricValue(after, "dropmon_records_total"), n)
 	}
 
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := run.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	for line := range lines {
-		stderrText.WriteString(line + "\n")
-	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("dropmon: %v\nstderr:\n%s", err, stderrText.String())
-	}
-	if stdout.Len() != 0 {
-		t.Errorf("--quiet printed on stdout:\n%s", stdout.String())
+	run.wait(t)
+	if run.stdout.Len() != 0 {
+		t.Errorf("--quiet printed on stdout:\n%s", run.stdout.String())
 	}
 	if _, err := http.Get(url); err == nil {
 		t.Errorf("%s still answers after dropmon exited", url)
