@@ -119,9 +119,9 @@ func (c *compiler) emitFlowExit() {
 
 // Offsets in struct bpf_flow_keys that emitFlowEnter and emitFlowExit use.
 const (
-	fkNhoff  = 0
-	fkThoff  = 2
-	fkNProto = 10
+	fkNhoff  = skbuff.FlowKeysNhoff
+	fkThoff  = skbuff.FlowKeysThoff
+	fkNProto = skbuff.FlowKeysNProto
 )
 
 // emitBatch emits the batch stubs at the current position (labelBatchNext

@@ -37,6 +37,13 @@ const (
 	OffData           = 76 // u32 in uapi; engines load the pointer from PtrData
 	OffDataEnd        = 80 // likewise, PtrDataEnd
 	OffNapiID         = 84
+	OffFamily         = 88
+	OffRemoteIP4      = 92
+	OffLocalIP4       = 96
+	OffRemoteIP6      = 100 // remote_ip6[4]
+	OffLocalIP6       = 116 // local_ip6[4]
+	OffRemotePort     = 132
+	OffLocalPort      = 136
 	OffDataMeta       = 140 // likewise, PtrDataMeta
 	OffFlowKeys       = 144 // a 64-bit pointer to the flow keys
 	OffTstamp         = 152
@@ -44,6 +51,7 @@ const (
 	OffGSOSegs        = 164
 	OffSk             = 168 // a 64-bit pointer; always NULL in user space
 	OffGSOSize        = 176
+	OffTstampType     = 180 // u8, then 3 bytes of padding
 	OffHwtstamp       = 184
 
 	// SkBuffSize is sizeof(struct __sk_buff).
@@ -66,6 +74,14 @@ const (
 const (
 	FlowKeysOffset = SkBuffSize + 24
 	FlowKeysSize   = 56
+)
+
+// Offsets in struct bpf_flow_keys of the fields the kernel sets before a
+// flow dissector runs and clamps after it.
+const (
+	FlowKeysNhoff  = 0  // u16
+	FlowKeysThoff  = 2  // u16
+	FlowKeysNProto = 10 // __be16
 )
 
 // Size is the length of a Context's bytes: what an engine needs to run an

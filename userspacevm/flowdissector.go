@@ -21,9 +21,9 @@ const (
 	// with: nhoff and thoff before the run.
 	EthHeaderLen = 14
 
-	fkNhoff  = 0  // u16
-	fkThoff  = 2  // u16
-	fkNProto = 10 // __be16
+	fkNhoff  = skbuff.FlowKeysNhoff
+	fkThoff  = skbuff.FlowKeysThoff
+	fkNProto = skbuff.FlowKeysNProto
 )
 
 // flowDissectorEnter sets up ctx's flow keys for a run over pkt.

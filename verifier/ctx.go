@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/dropmon/dropmon/program"
+	"github.com/dropmon/dropmon/skbuff"
 )
 
 // Context layouts, as include/uapi/linux/bpf.h and x86-64's struct pt_regs
@@ -26,44 +27,43 @@ const (
 	maxBPFFuncArgs = 12
 )
 
-// struct __sk_buff (uapi). data_meta is the last u32 before the first
-// __bpf_md_ptr, which is 8-byte aligned.
+// struct __sk_buff (uapi), as package skbuff lays it out for the engines.
 const (
-	skbLen            = 0
-	skbPktType        = 4
-	skbMark           = 8
-	skbQueueMapping   = 12
-	skbProtocol       = 16
-	skbVlanPresent    = 20
-	skbVlanTCI        = 24
-	skbVlanProto      = 28
-	skbPriority       = 32
-	skbIngressIfindex = 36
-	skbIfindex        = 40
-	skbTCIndex        = 44
-	skbCB             = 48 // cb[5]
-	skbHash           = 68
-	skbTCClassid      = 72
-	skbData           = 76
-	skbDataEnd        = 80
-	skbNapiID         = 84
-	skbFamily         = 88
-	skbRemoteIP4      = 92
-	skbLocalIP4       = 96
-	skbRemoteIP6      = 100 // remote_ip6[4]
-	skbLocalIP6       = 116 // local_ip6[4]
-	skbRemotePort     = 132
-	skbLocalPort      = 136
-	skbDataMeta       = 140
-	skbFlowKeys       = 144 // __bpf_md_ptr
-	skbTstamp         = 152
-	skbWireLen        = 160
-	skbGSOSegs        = 164
-	skbSk             = 168 // __bpf_md_ptr
-	skbGSOSize        = 176
-	skbTstampType     = 180 // u8, then 3 bytes of padding
-	skbHwtstamp       = 184
-	sizeofSkBuff      = 192
+	skbLen            = skbuff.OffLen
+	skbPktType        = skbuff.OffPktType
+	skbMark           = skbuff.OffMark
+	skbQueueMapping   = skbuff.OffQueueMapping
+	skbProtocol       = skbuff.OffProtocol
+	skbVlanPresent    = skbuff.OffVlanPresent
+	skbVlanTCI        = skbuff.OffVlanTCI
+	skbVlanProto      = skbuff.OffVlanProto
+	skbPriority       = skbuff.OffPriority
+	skbIngressIfindex = skbuff.OffIngressIfindex
+	skbIfindex        = skbuff.OffIfindex
+	skbTCIndex        = skbuff.OffTCIndex
+	skbCB             = skbuff.OffCB
+	skbHash           = skbuff.OffHash
+	skbTCClassid      = skbuff.OffTCClassid
+	skbData           = skbuff.OffData
+	skbDataEnd        = skbuff.OffDataEnd
+	skbNapiID         = skbuff.OffNapiID
+	skbFamily         = skbuff.OffFamily
+	skbRemoteIP4      = skbuff.OffRemoteIP4
+	skbLocalIP4       = skbuff.OffLocalIP4
+	skbRemoteIP6      = skbuff.OffRemoteIP6
+	skbLocalIP6       = skbuff.OffLocalIP6
+	skbRemotePort     = skbuff.OffRemotePort
+	skbLocalPort      = skbuff.OffLocalPort
+	skbDataMeta       = skbuff.OffDataMeta
+	skbFlowKeys       = skbuff.OffFlowKeys
+	skbTstamp         = skbuff.OffTstamp
+	skbWireLen        = skbuff.OffWireLen
+	skbGSOSegs        = skbuff.OffGSOSegs
+	skbSk             = skbuff.OffSk
+	skbGSOSize        = skbuff.OffGSOSize
+	skbTstampType     = skbuff.OffTstampType
+	skbHwtstamp       = skbuff.OffHwtstamp
+	sizeofSkBuff      = skbuff.SkBuffSize
 )
 
 // struct xdp_md: six u32.
@@ -283,7 +283,7 @@ func socketFilterAccess(off, size int, write bool) (RegType, bool) {
 }
 
 // sizeofFlowKeys is sizeof(struct bpf_flow_keys), what flow_keys points to.
-const sizeofFlowKeys = 56
+const sizeofFlowKeys = skbuff.FlowKeysSize
 
 // flowDissectorAccess follows flow_dissector_is_valid_access: the program
 // reads data and data_end (u32 loads, not sign-extending) and flow_keys (a
