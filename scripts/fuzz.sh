@@ -48,6 +48,14 @@ if [[ ${#targets[@]} -eq 0 ]]; then
 fi
 echo "fuzz.sh: ${#targets[@]} targets, $duration each" >&2
 
+# deadline_race LOG: true when the run's only failure is the coordinator's
+# "context deadline exceeded" with no failing input written.
+deadline_race() {
+	grep -q '^    context deadline exceeded$' "$1" &&
+		! grep -q 'Failing input written to' "$1" &&
+		[[ $(grep -c -e '^--- FAIL' -e '^panic:' -e 'fuzzing process hung' "$1") -eq 1 ]]
+}
+
 module=$(go list -m)
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
@@ -67,6 +75,12 @@ for t in "${targets[@]}"; do
 	execs=${execs:-0}
 	if [[ $status -eq 0 ]]; then
 		verdict="nothing found"
+	elif deadline_race "$log"; then
+		# Go's fuzz coordinator (go1.26 and before) can report its own
+		# -fuzztime deadline as a failure when a worker is mid-call as the
+		# time runs out: golang/go#75804, fixed in go1.27. No input was
+		# found or written, so this is the end of the run, not a bug.
+		verdict="nothing found (deadline race golang/go#75804 ignored)"
 	else
 		failed=1
 		input=$(sed -n 's/.*Failing input written to \(.*\)$/\1/p' "$log" | tail -n 1)
