@@ -53,8 +53,9 @@ type monitorFlags struct {
 	section   string
 	tps       []string
 	mapName   string
-	out       outputFlags // output.go
-	filters   filterFlags // filters.go
+	out       outputFlags  // output.go
+	filters   filterFlags  // filters.go
+	details   detailsFlags // details.go
 }
 
 func parseMonitorFlags(args []string, stderr io.Writer) (*monitorFlags, error) {
@@ -84,6 +85,7 @@ func parseMonitorFlags(args []string, stderr io.Writer) (*monitorFlags, error) {
 	}
 	addOutputFlags(fs, &f.out)
 	f.filters.register(fs)
+	f.details.register(fs)
 	fs.BoolVar(&f.version, "version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: dropmon [OPTIONS]\n       dropmon COMMAND [OPTIONS]\n\n")
@@ -150,8 +152,17 @@ func parseMonitorFlags(args []string, stderr io.Writer) (*monitorFlags, error) {
 	if err := f.filters.check(f.program != ""); err != nil {
 		return nil, err
 	}
+	if err := f.details.check(fs, f.program != "", f.stacks); err != nil {
+		return nil, err
+	}
 	if err := monitor.CheckEngine(f.engine); err != nil {
 		return nil, fmt.Errorf("--engine %s: want one of %s", f.engine, strings.Join(monitor.Engines, ", "))
+	}
+	if f.details.on && !fs.Changed("engine") {
+		f.engine = "kernel" // the only engine that can read the skb
+	}
+	if f.details.on && f.engine != "kernel" {
+		return nil, fmt.Errorf("--details needs --engine kernel: the packet details are read from the kernel's struct sk_buff, which the user-space engines (%s) cannot reach", f.engine)
 	}
 	return &f, nil
 }
@@ -195,6 +206,12 @@ func monitorLoop(f *monitorFlags, stdout, stderr io.Writer) error {
 	var countedMap *program.MapSpec
 	if f.stacks {
 		cfg.Counter = monitor.StackDropCounter
+	}
+	if f.details.on {
+		var err error
+		if cfg.Counter, err = f.details.counter(); err != nil {
+			return err
+		}
 	}
 	if f.program != "" {
 		var err error
@@ -240,12 +257,11 @@ func monitorLoop(f *monitorFlags, stdout, stderr io.Writer) error {
 		// interval it happened in; an engine far behind does not hold the
 		// report up.
 		m.Flush(flushTimeout(f.interval))
-		counts, err := m.Counts()
+		r, stats, err := nextReport(m, tracker, false)
 		if err != nil {
 			return err
 		}
-		stats := m.Stats()
-		if err := out.write(tracker.Next(time.Now(), counts, stats.LostPerCPU), stats); err != nil {
+		if err := out.write(r, stats); err != nil {
 			return err
 		}
 		warnRunErrors(m, stderr)
@@ -259,12 +275,37 @@ func summary(m *monitor.Monitor, tracker *report.Tracker, out *output) error {
 	if err := m.Stop(); err != nil {
 		return err
 	}
-	counts, err := m.Counts()
+	r, stats, err := nextReport(m, tracker, true)
 	if err != nil {
 		return err
 	}
+	return out.summary(r, stats)
+}
+
+// nextReport reads the counts (and flows, with --details) and makes the
+// next report, or the summary.
+func nextReport(m *monitor.Monitor, tracker *report.Tracker, summary bool) (*report.Report, monitor.Stats, error) {
+	counts, err := m.Counts()
+	if err != nil {
+		return nil, monitor.Stats{}, err
+	}
+	var flows report.Flows
+	if m.HasFlows() {
+		if flows, err = m.Flows(); err != nil {
+			return nil, monitor.Stats{}, err
+		}
+	}
 	stats := m.Stats()
-	return out.summary(tracker.Summary(time.Now(), counts, stats.LostPerCPU), stats)
+	var r *report.Report
+	if summary {
+		r = tracker.Summary(time.Now(), counts, stats.LostPerCPU)
+	} else {
+		r = tracker.Next(time.Now(), counts, stats.LostPerCPU)
+	}
+	if m.HasFlows() {
+		tracker.AddFlows(r, flows)
+	}
+	return r, stats, nil
 }
 
 // flushTimeout is how long a report waits for the readers to drain the
@@ -295,7 +336,7 @@ func warnRunErrors(m *monitor.Monitor, stderr io.Writer) {
 }
 
 func renderOptions(f *monitorFlags, m *monitor.Monitor, countedMap *program.MapSpec, stderr io.Writer) report.Options {
-	opts := report.Options{Top: f.top, Reasons: m.HasReasons(), By: report.ByLocationReason, StackTop: f.stacksTop}
+	opts := report.Options{Top: f.top, Reasons: m.HasReasons(), By: report.ByLocationReason, StackTop: f.stacksTop, FlowTop: f.details.flowsTop}
 	if f.by != "" {
 		opts.By, _ = report.ParseGrouping(f.by)
 	} else if !opts.Reasons {

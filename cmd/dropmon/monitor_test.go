@@ -62,6 +62,23 @@ func TestParseMonitorFlags(t *testing.T) {
 		{name: "stacks top", args: []string{"--stacks", "--stacks-top", "5"}, check: func(f *monitorFlags) bool { return f.stacks && f.stacksTop == 5 }},
 		{name: "stacks top without stacks", args: []string{"--stacks-top", "5"}, wantErr: "--stacks-top goes with --stacks"},
 		{name: "stacks top zero", args: []string{"--stacks", "--stacks-top", "0"}, wantErr: "must be at least 1"},
+		{name: "details picks the kernel", args: []string{"--details"}, check: func(f *monitorFlags) bool { return f.details.on && f.engine == "kernel" }},
+		{name: "details filters", args: []string{"--details", "--netns", "4026531840", "--ifname", "eth0", "--src", "10.0.0.0/8", "--dst", "fd00::1", "--port", "53"},
+			check: func(f *monitorFlags) bool {
+				d := f.details.filter
+				return d.Netns == 4026531840 && d.Ifname == "eth0" && d.Src.String() == "10.0.0.0/8" && d.Dst.String() == "fd00::1/128" && d.Port == 53
+			}},
+		{name: "details on jit", args: []string{"--details", "--engine", "jit"}, wantErr: "--details needs --engine kernel"},
+		{name: "details on interp", args: []string{"--details", "--engine", "interp"}, wantErr: "user-space engines (interp) cannot reach"},
+		{name: "netns without details", args: []string{"--netns", "1"}, wantErr: "--netns goes with --details"},
+		{name: "port without details", args: []string{"--port", "53"}, wantErr: "--port goes with --details"},
+		{name: "details with program", args: []string{"--details", "--program", "x.o"}, wantErr: "does not go with --program"},
+		{name: "details with stacks", args: []string{"--details", "--stacks"}, wantErr: "do not go together"},
+		{name: "details bad netns", args: []string{"--details", "--netns", "eth0"}, wantErr: "want an inode number"},
+		{name: "details bad src", args: []string{"--details", "--src", "10.0.0.0/40"}, wantErr: "--src:"},
+		{name: "details long ifname", args: []string{"--details", "--ifname", "0123456789abcdef"}, wantErr: "at most 15 bytes"},
+		{name: "details port zero", args: []string{"--details", "--port", "0"}, wantErr: "ports start at 1"},
+		{name: "details flows top zero", args: []string{"--details", "--flows-top", "0"}, wantErr: "--flows-top 0"},
 		{name: "stacks with program", args: []string{"--program", "x.o", "--stacks"}, wantErr: "a --program collects its own"},
 		{name: "unknown flag", args: []string{"--colour"}, wantErr: "unknown flag"},
 	}

@@ -32,6 +32,12 @@ type Counter struct {
 	// (report.Key.Stack).
 	Stacks  string
 	StackID func(key []byte) int32
+	// Details, when set, names the program's flows maps (DetailsCounter):
+	// Monitor.Flows reads them.
+	Details *Details
+	// KernelOnly, when set, says why the program runs on the kernel engine
+	// only; the user-space engines refuse it with that reason.
+	KernelOnly string
 	// More are further programs, each on its own tracepoint, that share
 	// the program's maps by name: the seed's picture of several programs
 	// counting into one map.

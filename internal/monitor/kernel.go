@@ -100,35 +100,41 @@ func kernelLoadError(name string, err error) error {
 // where the kernel has batch lookups (Linux 5.6+), else one by one. A
 // per-CPU map's value is every possible CPU's value end to end.
 func (k *kernelCounter) forEach(fn func(key, value []byte) error) error {
-	keySize, valueSize := int(k.counts.KeySize()), int(k.counts.ValueSize())
-	flat := make([]byte, valueSize*k.cpus)
-	// values holds the values of n keys as k.cpus arrays each; join
+	return k.forEachIn(k.counts, k.cpus, fn)
+}
+
+// forEachIn is forEach over any map of the collection whose keys have cpus
+// values each.
+func (k *kernelCounter) forEachIn(m *ebpf.Map, cpus int, fn func(key, value []byte) error) error {
+	keySize, valueSize := int(m.KeySize()), int(m.ValueSize())
+	flat := make([]byte, valueSize*cpus)
+	// values holds the values of n keys as cpus arrays each; join
 	// gives key i's as one slice.
 	join := func(values reflect.Value, i int) []byte {
-		if k.cpus == 1 {
+		if cpus == 1 {
 			return values.Index(i).Bytes()
 		}
-		for c := range k.cpus {
-			copy(flat[c*valueSize:], values.Index(i*k.cpus+c).Bytes())
+		for c := range cpus {
+			copy(flat[c*valueSize:], values.Index(i*cpus+c).Bytes())
 		}
 		return flat
 	}
 	if k.batch {
-		err := k.forEachBatch(keySize, valueSize, join, fn)
+		err := k.forEachBatch(m, cpus, keySize, valueSize, join, fn)
 		if !errors.Is(err, ebpf.ErrNotSupported) {
 			return err
 		}
 		k.batch = false
 	}
 	key := make([]byte, keySize)
-	// One key's values: k.cpus arrays, which the iterator fills as a
+	// One key's values: cpus arrays, which the iterator fills as a
 	// per-CPU slice, or through a pointer to the one array.
-	values := byteArrays(valueSize, k.cpus)
+	values := byteArrays(valueSize, cpus)
 	out := values.Interface()
-	if k.cpus == 1 {
+	if cpus == 1 {
 		out = values.Index(0).Addr().Interface()
 	}
-	it := k.counts.Iterate()
+	it := m.Iterate()
 	for it.Next(&key, out) {
 		if err := fn(key, join(values, 0)); err != nil {
 			return err
@@ -140,14 +146,14 @@ func (k *kernelCounter) forEach(fn func(key, value []byte) error) error {
 // batchEntries is how many entries one batch lookup asks for.
 const batchEntries = 256
 
-func (k *kernelCounter) forEachBatch(keySize, valueSize int, join func(reflect.Value, int) []byte, fn func(key, value []byte) error) error {
+func (k *kernelCounter) forEachBatch(m *ebpf.Map, cpus, keySize, valueSize int, join func(reflect.Value, int) []byte, fn func(key, value []byte) error) error {
 	// Batch lookups count elements, so keys and values are slices of
-	// byte arrays of the map's sizes (k.cpus values a key).
+	// byte arrays of the map's sizes (cpus values a key).
 	keys := byteArrays(keySize, batchEntries)
-	values := byteArrays(valueSize, batchEntries*k.cpus)
+	values := byteArrays(valueSize, batchEntries*cpus)
 	var cursor ebpf.MapBatchCursor
 	for {
-		n, err := k.counts.BatchLookup(&cursor, keys.Interface(), values.Interface(), nil)
+		n, err := m.BatchLookup(&cursor, keys.Interface(), values.Interface(), nil)
 		for i := range n {
 			if err := fn(keys.Index(i).Bytes(), join(values, i)); err != nil {
 				return err

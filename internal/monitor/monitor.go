@@ -156,6 +156,9 @@ func Start(cfg Config) (_ *Monitor, err error) {
 	if cfg.Engine == "kernel" {
 		return startKernel(cfg)
 	}
+	if why := cfg.Counter.KernelOnly; why != "" {
+		return nil, fmt.Errorf("engine %s: %w: %s; use --engine kernel", cfg.Engine, ErrKernelOnly, why)
+	}
 	engine, err := engineByName(cfg.Engine)
 	if err != nil {
 		return nil, err

@@ -166,3 +166,9 @@ func sendFrames(link Link, dst net.HardwareAddr, frames [][]byte) error {
 	}
 	return nil
 }
+
+// SendFrames sends frames (built with Frame, say) out of A to B, with a raw
+// packet socket bound to A inside the namespace.
+func (p *Pair) SendFrames(frames [][]byte) error {
+	return p.NS.Do(func() error { return sendFrames(p.A, p.B.MAC, frames) })
+}

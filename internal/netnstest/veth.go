@@ -8,6 +8,7 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 
 	"github.com/dropmon/dropmon/internal/testutil"
 )
@@ -134,4 +135,37 @@ func quiet(name string) error {
 // Close removes the namespace and, with it, the pair.
 func (p *Pair) Close() error {
 	return p.NS.Close()
+}
+
+// AddAddress gives one end of the pair an IPv4 address and prefix, such
+// as "192.0.2.2/24", so that the namespace's stack takes the frames sent to
+// it: a UDP datagram to a closed port is then dropped there (NO_SOCKET).
+func (p *Pair) AddAddress(link Link, cidr string) error {
+	addr, err := netlink.ParseAddr(cidr)
+	if err != nil {
+		return fmt.Errorf("netns: address %q: %w", cidr, err)
+	}
+	h, err := netlink.NewHandleAt(netns.NsHandle(p.NS.FD()))
+	if err != nil {
+		return fmt.Errorf("netns: netlink handle: %w", err)
+	}
+	defer h.Close()
+	l, err := h.LinkByIndex(link.Index)
+	if err == nil {
+		err = h.AddrAdd(l, addr)
+	}
+	if err != nil {
+		return fmt.Errorf("netns: add %s to %s: %w", cidr, link.Name, err)
+	}
+	return nil
+}
+
+// Inode returns the inode of the namespace: what /proc/PID/ns/net links to
+// (net:[INODE]) and what the kernel's struct net ns.inum holds.
+func (ns *Namespace) Inode() (uint64, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(ns.fd, &st); err != nil {
+		return 0, fmt.Errorf("netns: stat: %w", err)
+	}
+	return st.Ino, nil
 }

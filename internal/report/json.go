@@ -30,7 +30,14 @@ type jsonReport struct {
 	CPUs       int           `json:"cpus"`
 	Engine     string        `json:"engine"`
 	Tracepoint string        `json:"tracepoint"`
-	Entries    []jsonEntry   `json:"entries"`
+	// Flow bookkeeping with packet details (--details), left out without:
+	// flows the bounded map evicted, and drops whose flow it could not
+	// store, in the interval (the run) and since start.
+	FlowsEvicted      *uint64     `json:"flows_evicted,omitempty"`
+	FlowsEvictedTotal *uint64     `json:"flows_evicted_total,omitempty"`
+	FlowsFailed       *uint64     `json:"flows_failed,omitempty"`
+	FlowsFailedTotal  *uint64     `json:"flows_failed_total,omitempty"`
+	Entries           []jsonEntry `json:"entries"`
 }
 
 type jsonCPULost struct {
@@ -56,6 +63,51 @@ type jsonEntry struct {
 	// Stacks are the entry's top call chains (--stacks), left out when
 	// not asked for.
 	Stacks []jsonStack `json:"stacks,omitempty"`
+	// Flows are every flow of the entry with drops in the interval (the
+	// run), busiest first (--details), left out without.
+	Flows []jsonFlow `json:"flows,omitempty"`
+}
+
+// jsonFlow is one flow of an entry. Addresses and ports are left out when
+// the packet had no readable IP header; an ICMP flow has icmp_type and
+// icmp_code instead of ports.
+type jsonFlow struct {
+	Netns     uint32  `json:"netns"`      // inode; 0 when unknown
+	NetnsFrom string  `json:"netns_from"` // device, socket, rx_sk or unknown
+	Ifindex   uint32  `json:"ifindex"`    // 0: no device
+	Ifname    string  `json:"ifname,omitempty"`
+	L3        string  `json:"l3"` // ipv4, ipv6, arp or 0xNNNN
+	Protocol  string  `json:"protocol,omitempty"`
+	Src       string  `json:"src,omitempty"`
+	Dst       string  `json:"dst,omitempty"`
+	Sport     *uint16 `json:"sport,omitempty"`
+	Dport     *uint16 `json:"dport,omitempty"`
+	ICMPType  *uint16 `json:"icmp_type,omitempty"`
+	ICMPCode  *uint16 `json:"icmp_code,omitempty"`
+	Mark      uint32  `json:"mark"`
+	Len       uint32  `json:"len"`   // the last packet's length
+	Bytes     uint64  `json:"bytes"` // since start
+	Count     uint64  `json:"count"` // in the interval (the run)
+	Total     uint64  `json:"total"`
+}
+
+func newJSONFlow(f FlowRow, summary bool) jsonFlow {
+	j := jsonFlow{Netns: f.Flow.Netns, NetnsFrom: f.Flow.NetnsFrom, Ifindex: f.Flow.Ifindex, Ifname: f.Flow.Ifname,
+		L3: L3Name(f.Flow.L3Proto), Mark: f.Flow.Mark, Len: f.Len, Bytes: f.Bytes, Count: f.Interval, Total: f.Total}
+	if summary {
+		j.Count = f.Total
+	}
+	if f.Flow.Src.IsValid() {
+		j.Protocol, j.Src, j.Dst = ProtocolName(f.Flow.L4Proto), f.Flow.Src.String(), f.Flow.Dst.String()
+		sp, dp := f.Flow.Sport, f.Flow.Dport
+		switch {
+		case f.Flow.hasPorts():
+			j.Sport, j.Dport = &sp, &dp
+		case f.Flow.isICMP():
+			j.ICMPType, j.ICMPCode = &sp, &dp
+		}
+	}
+	return j
 }
 
 // jsonStack is one call chain of an entry: its frames as LOCATION prints
@@ -114,6 +166,10 @@ func newJSONReport(r *Report, opts Options) *jsonReport {
 	for _, c := range r.LostByCPU {
 		j.LostByCPU = append(j.LostByCPU, jsonCPULost(c))
 	}
+	if f := r.Flows; f != nil {
+		j.FlowsEvicted, j.FlowsEvictedTotal = &f.Evicted, &f.EvictedTotal
+		j.FlowsFailed, j.FlowsFailedTotal = &f.Failed, &f.FailedTotal
+	}
 	for _, row := range r.shown(opts.Top) {
 		j.Entries = append(j.Entries, newJSONEntry(row, r.Summary, j.Drops, opts))
 	}
@@ -159,6 +215,9 @@ func newJSONEntry(row Row, summary bool, drops uint64, opts Options) jsonEntry {
 			js.Frames = []string{}
 		}
 		e.Stacks = append(e.Stacks, js)
+	}
+	for _, f := range shownFlows(row, summary, 0) {
+		e.Flows = append(e.Flows, newJSONFlow(f, summary))
 	}
 	return e
 }

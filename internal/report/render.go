@@ -57,6 +57,10 @@ type Options struct {
 	// StackTop is how many call chains each row shows when the counts
 	// have stacks (--stacks-top); 0 means DefaultStackTop.
 	StackTop int
+	// FlowTop is how many flows each row shows in the table when the
+	// report has packet details (--flows-top); 0 means DefaultFlowTop.
+	// JSON lines show them all.
+	FlowTop int
 }
 
 func (o Options) noun() string {
@@ -85,11 +89,11 @@ func headerLine(r *Report, opts Options) string {
 		layout = "15:04:05"
 	}
 	if r.Summary {
-		return fmt.Sprintf("summary: %d %s in %s (%.1f/s), %d lost records%s, %d CPUs\n",
-			r.Total, opts.noun(), r.Elapsed.Round(1e6), r.PerSecond(), r.LostTotal, lostByCPU(r), r.CPUs)
+		return fmt.Sprintf("summary: %d %s in %s (%.1f/s), %d lost records%s, %d CPUs%s\n",
+			r.Total, opts.noun(), r.Elapsed.Round(1e6), r.PerSecond(), r.LostTotal, lostByCPU(r), r.CPUs, flowsLine(r))
 	}
-	return fmt.Sprintf("%s  %s: %d (%.1f/s)  total: %d  lost: %d%s  cpus: %d\n",
-		r.Time.Format(layout), opts.noun(), r.Drops, r.PerSecond(), r.Total, r.Lost, lostByCPU(r), r.CPUs)
+	return fmt.Sprintf("%s  %s: %d (%.1f/s)  total: %d  lost: %d%s  cpus: %d%s\n",
+		r.Time.Format(layout), opts.noun(), r.Drops, r.PerSecond(), r.Total, r.Lost, lostByCPU(r), r.CPUs, flowsLine(r))
 }
 
 // lostByCPU says which CPUs lost records: " (cpu0 12, cpu3 5)", or nothing
@@ -199,6 +203,9 @@ func renderTable(w io.Writer, r *Report, rows []Row, opts Options) error {
 		}
 		if i > 0 && i <= len(rows) {
 			if err := renderStacks(w, rows[i-1], r.Summary, opts); err != nil {
+				return err
+			}
+			if err := renderFlows(w, rows[i-1], r.Summary, opts); err != nil {
 				return err
 			}
 		}

@@ -76,6 +76,9 @@ type Row struct {
 	// Stacks are the row's drops by call chain, busiest first, when the
 	// counts had stacks; they sum to Interval and Total.
 	Stacks []StackRow
+	// Flows are the row's drops by flow, busiest first, when the report
+	// has packet details (Tracker.AddFlows, --details).
+	Flows []FlowRow
 }
 
 // Report is one interval's (or the whole run's) drops.
@@ -92,6 +95,9 @@ type Report struct {
 	CPUs      int
 	Summary   bool // the final report of a run: rows by total
 	Rows      []Row
+	// Flows is the flow bookkeeping of a report with packet details, nil
+	// without.
+	Flows *FlowStats
 }
 
 // CPULost is the number of records one CPU's ring lost.
@@ -120,6 +126,9 @@ type Tracker struct {
 	last     time.Time
 	prev     map[Key]uint64 // grouped cumulative counts at the last report
 	lostPrev []uint64       // cumulative lost records per CPU at the last report
+
+	flowPrev                        map[FlowKey]uint64 // grouped cumulative packets per flow at the last report
+	flowEvictedPrev, flowFailedPrev uint64
 }
 
 // NewTracker starts tracking, at start, the CPUs listed.
