@@ -28,6 +28,15 @@ var commands = []command{
 	{"disasm", "list a program's eBPF instructions and, with --jit, the x86-64 code the JIT makes of each", runDisasm},
 }
 
+// record and replay share the monitor's flags, whose --help lists the
+// commands: they join the list here, after it exists.
+func init() {
+	commands = append(commands,
+		command{"record", "run the monitor and write the records it reads to a file (perf.data format) to replay later, anywhere", runRecord},
+		command{"replay", "report the drops of a recording (dropmon record, or perf record -e skb:kfree_skb -a), without root", runReplay},
+	)
+}
+
 func main() {
 	os.Exit(dispatch(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/dropmon/dropmon/internal/keyfmt"
 	"github.com/dropmon/dropmon/internal/monitor"
+	"github.com/dropmon/dropmon/internal/recording"
 	"github.com/dropmon/dropmon/internal/report"
 	"github.com/dropmon/dropmon/program"
 	"github.com/dropmon/dropmon/symbolize"
@@ -56,11 +57,29 @@ type monitorFlags struct {
 	out       outputFlags  // output.go
 	filters   filterFlags  // filters.go
 	details   detailsFlags // details.go
+	mode      string
+	record    recordFlags // record.go, for dropmon record
+	replay    replayFlags // replay.go, for dropmon replay
 }
 
+// Modes of parseFlags: the monitor, and the commands that share its flags.
+const (
+	modeMonitor = "monitor"
+	modeRecord  = "record" // dropmon record: -o is the file, --report the live reports' format
+	modeReplay  = "replay" // dropmon replay FILE: no kernel, no rings
+)
+
 func parseMonitorFlags(args []string, stderr io.Writer) (*monitorFlags, error) {
-	var f monitorFlags
-	fs := flag.NewFlagSet("dropmon", flag.ContinueOnError)
+	return parseFlags(modeMonitor, args, stderr)
+}
+
+func parseFlags(mode string, args []string, stderr io.Writer) (*monitorFlags, error) {
+	f := monitorFlags{mode: mode}
+	name := "dropmon"
+	if mode != modeMonitor {
+		name = "dropmon " + mode
+	}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.DurationVarP(&f.interval, "interval", "i", time.Second, "time between reports (a Go duration: 1s, 500ms)")
 	fs.IntVarP(&f.top, "top", "n", 10, "rows per report (0: all)")
@@ -83,11 +102,23 @@ func parseMonitorFlags(args []string, stderr io.Writer) (*monitorFlags, error) {
 	for _, name := range []string{"readers", "lock-thread", "wait"} {
 		_ = fs.MarkHidden(name)
 	}
-	addOutputFlags(fs, &f.out)
+	switch mode {
+	case modeRecord:
+		f.record.register(fs, &f.out)
+	case modeReplay:
+		addOutputFlags(fs, &f.out)
+		f.replay.register(fs)
+	default:
+		addOutputFlags(fs, &f.out)
+	}
 	f.filters.register(fs)
 	f.details.register(fs)
 	fs.BoolVar(&f.version, "version", false, "print the version and exit")
 	fs.Usage = func() {
+		if mode != modeMonitor {
+			commandUsage(mode, fs, stderr)
+			return
+		}
 		fmt.Fprintf(stderr, "usage: dropmon [OPTIONS]\n       dropmon COMMAND [OPTIONS]\n\n")
 		fmt.Fprintf(stderr, "Shows where and why the kernel drops packets (skb:kfree_skb), every interval.\n\nOptions:\n")
 		fs.PrintDefaults()
@@ -100,7 +131,12 @@ func parseMonitorFlags(args []string, stderr io.Writer) (*monitorFlags, error) {
 	if err := fs.Parse(args); err != nil {
 		return nil, durationFlagError(err)
 	}
-	if fs.NArg() > 0 {
+	switch {
+	case mode == modeReplay:
+		if err := f.replay.check(fs, &f); err != nil {
+			return nil, err
+		}
+	case fs.NArg() > 0:
 		return nil, fmt.Errorf("unexpected argument %q (commands come first: dropmon exec ...)", fs.Arg(0))
 	}
 	switch {
@@ -146,7 +182,11 @@ func parseMonitorFlags(args []string, stderr io.Writer) (*monitorFlags, error) {
 			return nil, err
 		}
 	}
-	if err := f.out.check(fs, f.program != ""); err != nil {
+	if mode == modeRecord {
+		if err := f.record.check(fs, &f); err != nil {
+			return nil, err
+		}
+	} else if err := f.out.check(fs, f.program != ""); err != nil {
 		return nil, err
 	}
 	if err := f.filters.check(f.program != ""); err != nil {
@@ -219,6 +259,14 @@ func monitorLoop(f *monitorFlags, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	var rec *recorder
+	if f.mode == modeRecord {
+		var err error
+		if rec, err = startRecording(f, &cfg); err != nil {
+			return err
+		}
+		defer rec.abort()
+	}
 	out, err := openOutput(f.out, stdout, stderr) // binds --metrics before the monitor starts
 	if err != nil {
 		return err
@@ -231,8 +279,12 @@ func monitorLoop(f *monitorFlags, stdout, stderr io.Writer) error {
 	defer m.Close()
 	opts := renderOptions(f, m, countedMap, stderr)
 	out.start(m, opts)
-	start := time.Now()
-	tracker := report.NewTracker(opts.By, m.CPUList(), start)
+	s := &session{m: m, out: out, rec: rec}
+	start := s.now()
+	s.tracker = report.NewTracker(opts.By, m.CPUList(), start)
+	if err := rec.mark(recording.KindStart, start, recording.Now(), m.CPUList(), nil); err != nil {
+		return err
+	}
 	if ids := m.KernelProgramIDs(); len(ids) > 0 {
 		fmt.Fprintf(stderr, "watching %s on %d CPUs (engine kernel, program id %s)\n", m.Tracepoint(), m.CPUs(), joinIDs(ids))
 	} else {
@@ -249,42 +301,76 @@ func monitorLoop(f *monitorFlags, stdout, stderr io.Writer) error {
 		select {
 		case <-tick.C:
 		case <-deadline:
-			return summary(m, tracker, out)
+			return s.summary(stderr)
 		case <-sigs:
-			return summary(m, tracker, out)
+			return s.summary(stderr)
 		}
 		// Run what the rings hold first, so that a lone drop shows in the
 		// interval it happened in; an engine far behind does not hold the
 		// report up.
 		m.Flush(flushTimeout(f.interval))
-		r, stats, err := nextReport(m, tracker, false)
-		if err != nil {
-			return err
-		}
-		if err := out.write(r, stats); err != nil {
+		if err := s.report(false); err != nil {
 			return err
 		}
 		warnRunErrors(m, stderr)
 	}
-	return summary(m, tracker, out)
+	return s.summary(stderr)
 }
 
-// summary stops the monitor, so that records still in the rings count, and
-// prints the whole run.
-func summary(m *monitor.Monitor, tracker *report.Tracker, out *output) error {
-	if err := m.Stop(); err != nil {
-		return err
-	}
-	r, stats, err := nextReport(m, tracker, true)
+// session is a running monitor and where its reports go.
+type session struct {
+	m       *monitor.Monitor
+	tracker *report.Tracker
+	out     *output
+	rec     *recorder // dropmon record's file; nil otherwise
+}
+
+// report makes and puts out the next report, or the summary. A recording
+// gets its boundary: the samples' clock read before the counts.
+func (s *session) report(summary bool) error {
+	clock := recording.Now()
+	r, stats, err := nextReport(s.m, s.tracker, s.now(), summary)
 	if err != nil {
 		return err
 	}
-	return out.summary(r, stats)
+	kind := recording.KindReport
+	if summary {
+		kind = recording.KindSummary
+	}
+	if err := s.rec.mark(kind, r.Time, clock, s.m.CPUList(), stats.LostPerCPU); err != nil {
+		return err
+	}
+	if summary {
+		return s.out.summary(r, stats)
+	}
+	return s.out.write(r, stats)
+}
+
+// now is the time of a report. A recording keeps wall-clock times only, so
+// a recorded run's intervals are measured on the wall clock too (not Go's
+// monotonic reading), as its replay measures them.
+func (s *session) now() time.Time {
+	if s.rec != nil {
+		return time.Now().Round(0)
+	}
+	return time.Now()
+}
+
+// summary stops the monitor, so that records still in the rings count,
+// prints the whole run, and finishes a recording.
+func (s *session) summary(stderr io.Writer) error {
+	if err := s.m.Stop(); err != nil {
+		return err
+	}
+	if err := s.report(true); err != nil {
+		return err
+	}
+	return s.rec.finish(s.m, stderr)
 }
 
 // nextReport reads the counts (and flows, with --details) and makes the
 // next report, or the summary.
-func nextReport(m *monitor.Monitor, tracker *report.Tracker, summary bool) (*report.Report, monitor.Stats, error) {
+func nextReport(m *monitor.Monitor, tracker *report.Tracker, now time.Time, summary bool) (*report.Report, monitor.Stats, error) {
 	counts, err := m.Counts()
 	if err != nil {
 		return nil, monitor.Stats{}, err
@@ -298,9 +384,9 @@ func nextReport(m *monitor.Monitor, tracker *report.Tracker, summary bool) (*rep
 	stats := m.Stats()
 	var r *report.Report
 	if summary {
-		r = tracker.Summary(time.Now(), counts, stats.LostPerCPU)
+		r = tracker.Summary(now, counts, stats.LostPerCPU)
 	} else {
-		r = tracker.Next(time.Now(), counts, stats.LostPerCPU)
+		r = tracker.Next(now, counts, stats.LostPerCPU)
 	}
 	if m.HasFlows() {
 		tracker.AddFlows(r, flows)
@@ -343,7 +429,15 @@ func renderOptions(f *monitorFlags, m *monitor.Monitor, countedMap *program.MapS
 		opts.By = report.ByLocation
 	}
 	opts.Names.Reason = m.ReasonName
-	if !f.noSymbols {
+	switch {
+	case f.noSymbols:
+	case f.mode == modeReplay:
+		// The recording's symbols, or none (replay warned).
+		if tab := f.replay.symbols; tab != nil {
+			opts.Names.Location = tab.Format
+			opts.Names.Symbol = tab.Lookup
+		}
+	default:
 		tab, err := symbolize.Load()
 		switch {
 		case errors.Is(err, symbolize.ErrRestricted):

@@ -66,13 +66,19 @@ type built struct {
 // when not 0, and filter, when not empty, go into each program (for the
 // kernel engine, where tracepoint filters do not apply).
 func (c *Counter) buildAll(maxEntries uint32, pid uint32, filter *dropcount.Filter) ([]built, error) {
+	return c.buildWith(tracepoint.ReadFormat, maxEntries, pid, filter)
+}
+
+// buildWith is buildAll with the formats from formatOf: the running
+// kernel's, or a recording's.
+func (c *Counter) buildWith(formatOf func(group, name string) (*tracepoint.Format, error), maxEntries uint32, pid uint32, filter *dropcount.Filter) ([]built, error) {
 	var out []built
 	// A program may run on several tracepoints (the kernel engine loads it
 	// once and links it to each), but a program of one name is one program.
 	progs := map[string]*program.Program{}
 	attached := map[string]bool{}
 	for _, a := range c.attachments() {
-		format, err := tracepoint.ReadFormat(a.Group, a.Name)
+		format, err := formatOf(a.Group, a.Name)
 		if err != nil {
 			return nil, err
 		}

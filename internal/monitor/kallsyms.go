@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 
@@ -26,8 +27,14 @@ func FunctionRange(name string) (*dropcount.Range, error) {
 		return nil, fmt.Errorf("find function %s: %w", name, err)
 	}
 	defer file.Close()
+	return FunctionRangeIn(file, kallsymsPath, name)
+}
+
+// FunctionRangeIn is FunctionRange on symbols in /proc/kallsyms's format
+// read from r (a recording's), which where names in errors.
+func FunctionRangeIn(r io.Reader, where, name string) (*dropcount.Range, error) {
 	var starts, all []uint64
-	sc := bufio.NewScanner(file)
+	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		// ADDRESS TYPE NAME [MODULE]
 		f := bytes.Fields(sc.Bytes())
@@ -44,13 +51,13 @@ func FunctionRange(name string) (*dropcount.Range, error) {
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("find function %s: read %s: %w", name, kallsymsPath, err)
+		return nil, fmt.Errorf("find function %s: read %s: %w", name, where, err)
 	}
 	switch {
 	case len(starts) > 0 && starts[0] == 0:
 		return nil, fmt.Errorf("find function %s: %w", name, errHidden)
 	case len(starts) == 0:
-		return nil, fmt.Errorf("find function %s: not a function of the running kernel (see /proc/kallsyms)", name)
+		return nil, fmt.Errorf("find function %s: not a function in %s", name, where)
 	case len(starts) > 1:
 		return nil, fmt.Errorf("find function %s: %d functions have that name; dropmon cannot tell which", name, len(starts))
 	}

@@ -62,6 +62,12 @@ type Config struct {
 	// BlockInSyscall makes readers wait in epoll_wait instead of Go's
 	// netpoller (perfring.ReaderOptions); for measurements.
 	BlockInSyscall bool
+	// Tap, when set, sees every sample the program is about to run (after
+	// the pid filter) and every lost-records record, on the reading
+	// goroutine, before the program: dropmon record writes them to a file.
+	// The records then carry their time (CLOCK_MONOTONIC, as Now reads
+	// it), CPU, pid and tid. User-space engines only.
+	Tap func(rec *perfring.Record)
 	// MaxDelay bounds how long a record may wait in a ring below the
 	// wakeup watermark before it is run; 0 means DefaultMaxDelay. Reports
 	// do not wait for it: Flush drains every ring first.
@@ -154,6 +160,9 @@ func Start(cfg Config) (_ *Monitor, err error) {
 		return nil, err
 	}
 	if cfg.Engine == "kernel" {
+		if cfg.Tap != nil {
+			return nil, errors.New("the kernel engine counts in the kernel and reads no records, so it has none to record: use --engine jit or interp")
+		}
 		return startKernel(cfg)
 	}
 	if why := cfg.Counter.KernelOnly; why != "" {
@@ -254,7 +263,9 @@ func (m *Monitor) open(b built, prep *userspacevm.Prepared) ([]*perfring.Reader,
 		RingPages: m.cfg.RingSize / os.Getpagesize(),
 		// The sample's pid and tid only when something reads them: smaller
 		// records are less work for the kernel and fit more in a ring.
-		RawOnly: m.cfg.PID == 0 && prep.HelperFunc(asm.FnGetCurrentPidTgid) == nil,
+		RawOnly: m.cfg.PID == 0 && m.cfg.Tap == nil && prep.HelperFunc(asm.FnGetCurrentPidTgid) == nil,
+		// A recording's times are compared with the report boundaries.
+		ClockMonotonic: m.cfg.Tap != nil,
 		// The kernel call chain only for a program that asks for it.
 		Callchain: prep.HelperFunc(asm.FnGetStackid) != nil,
 		// Wake the reader once a ring is a quarter full: thousands of

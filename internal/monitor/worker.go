@@ -23,6 +23,7 @@ type worker struct {
 	handle func(*perfring.Record) // w.run, bound once
 	rc     userspacevm.RunContext
 	pid    uint32
+	tap    func(*perfring.Record)
 
 	nRecords, nFiltered, nRunErrors uint64 // owned by the loop
 	records, filtered, runErrors    atomic.Uint64
@@ -32,7 +33,7 @@ type worker struct {
 }
 
 func newWorker(m *Monitor, rd *perfring.Reader, runner userspacevm.Runner) *worker {
-	w := &worker{m: m, reader: rd, runner: runner, pid: m.cfg.PID, flushDone: make(chan struct{}, 1)}
+	w := &worker{m: m, reader: rd, runner: runner, pid: m.cfg.PID, tap: m.cfg.Tap, flushDone: make(chan struct{}, 1)}
 	w.handle = w.run
 	return w
 }
@@ -94,11 +95,17 @@ func (w *worker) publish() {
 // run is the record path: one call per record, no allocation.
 func (w *worker) run(rec *perfring.Record) {
 	if rec.Type != perfring.RecordSample {
+		if rec.Type == perfring.RecordLost && w.tap != nil {
+			w.tap(rec)
+		}
 		return
 	}
 	if w.pid != 0 && rec.Pid != w.pid {
 		w.nFiltered++
 		return
+	}
+	if w.tap != nil {
+		w.tap(rec)
 	}
 	rc := &w.rc
 	rc.CPU, rc.Pid, rc.Tid, rc.Time = rec.CPU, rec.Pid, rec.Tid, rec.Time

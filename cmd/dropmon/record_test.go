@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dropmon/dropmon/internal/testutil"
+)
+
+// TestReplayRecordingFile replays a committed recording of real drops
+// (scripts/make-replay-testdata.sh), without root, on both engines, and
+// expects the JSON lines the live run printed, exactly.
+func TestReplayRecordingFile(t *testing.T) {
+	bin := buildDropmon(t)
+	want, err := os.ReadFile("testdata/drops.live.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, engine := range []string{"jit", "interp"} {
+		t.Run(engine, func(t *testing.T) {
+			if engine == "jit" && runtime.GOARCH != "amd64" {
+				t.Skip("skipping: the JIT is for amd64")
+			}
+			cmd := exec.Command(bin, "replay", "testdata/drops.data", "-o", "json", "--stacks", "--engine", engine)
+			cmd.Env = append(os.Environ(), "TZ=UTC")
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			got, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("%v\n%s", err, stderr.String())
+			}
+			// The live run used the JIT; the rest must be the same.
+			got = bytes.ReplaceAll(got, []byte(`"engine":"`+engine+`"`), []byte(`"engine":"jit"`))
+			if !bytes.Equal(got, want) {
+				t.Errorf("replay differs from the live run\n got: %s\nwant: %s", got, want)
+			}
+			if !strings.Contains(stderr.String(), "40 records recorded by dropmon on 2 CPUs") {
+				t.Errorf("stderr: %s", stderr.String())
+			}
+		})
+	}
+}
+
+// TestRecordReplay records drops made by the test with dropmon record
+// (with and without call chains), replays the file, and expects the live
+// run's JSON lines exactly; perf script reads the file and shows each drop.
+func TestRecordReplay(t *testing.T) {
+	bin := buildDropmon(t)
+	const n = 25
+	for _, stacks := range []bool{false, true} {
+		t.Run("stacks="+strconv.FormatBool(stacks), func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "drops.data")
+			args := []string{"record", "-o", file, "--report", "json", "-i", "300ms", "-d", "1500ms", "--pid", strconv.Itoa(os.Getpid())}
+			if stacks {
+				args = append(args, "--stacks")
+			}
+			run := startDropmon(t, bin, args...)
+			time.Sleep(350 * time.Millisecond) // not at a report boundary
+			testutil.SendToClosedPort(t, n)
+			run.wait(t)
+			live := run.stdout.String()
+			if !strings.Contains(live, `"total":`+strconv.Itoa(n)+`,`) {
+				t.Fatalf("live run did not count %d drops:\n%s", n, live)
+			}
+			replayArgs := []string{"replay", file, "-o", "json"}
+			if stacks {
+				replayArgs = append(replayArgs, "--stacks")
+			}
+			cmd := exec.Command(bin, replayArgs...)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			replayed, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("replay: %v\n%s", err, stderr.String())
+			}
+			if string(replayed) != live {
+				t.Errorf("replay differs from the live run\n got: %s\nwant: %s", replayed, live)
+			}
+			checkPerfScript(t, file, n)
+		})
+	}
+}
+
+// checkPerfScript runs perf script on a recording and counts the kfree_skb
+// samples it prints; perf missing skips, unless CI=true.
+func checkPerfScript(t *testing.T, file string, n int) {
+	t.Helper()
+	perf, err := exec.LookPath("perf")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("perf is not installed (apt-get install linux-perf); CI needs it")
+		}
+		t.Logf("perf is not installed: not checking perf script")
+		return
+	}
+	out, err := exec.Command(perf, "script", "-i", file, "-F", "event,trace").CombinedOutput()
+	if err != nil {
+		t.Fatalf("perf script: %v\n%s", err, out)
+	}
+	got := strings.Count(string(out), "skb:kfree_skb:")
+	if got != n || !strings.Contains(string(out), "location=__udp4_lib_rcv+0x") || !strings.Contains(string(out), "reason: NO_SOCKET") {
+		t.Errorf("perf script printed %d kfree_skb samples, want %d:\n%s", got, n, out)
+	}
+}
+
+// TestReplayPerfCapture makes drops while perf record captures
+// skb:kfree_skb, replays the capture, and counts them exactly.
+func TestReplayPerfCapture(t *testing.T) {
+	perf, err := exec.LookPath("perf")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("perf is not installed (apt-get install linux-perf); CI needs it")
+		}
+		t.Skip("skipping: perf is not installed")
+	}
+	bin := buildDropmon(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "perf.data")
+	ready := filepath.Join(dir, "ready")
+	// perf runs a shell that says when it runs (the events are on by then)
+	// and waits for the test to remove its file.
+	rec := exec.Command(perf, "record", "-q", "-e", "skb:kfree_skb", "-a", "-o", file, "--",
+		"sh", "-c", "touch "+ready+"; i=0; while [ -e "+ready+" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done")
+	var perfErr bytes.Buffer
+	rec.Stderr = &perfErr
+	if err := rec.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- rec.Wait() }()
+	deadline := time.After(10 * time.Second)
+	for started := false; !started; {
+		select {
+		case err := <-done:
+			testutil.Privileged(t, perfPrivilegeError(perfErr.String()))
+			t.Fatalf("perf record ended before it ran (%v):\n%s", err, perfErr.String())
+		case <-deadline:
+			rec.Process.Kill()
+			t.Fatalf("perf record did not start in 10s:\n%s", perfErr.String())
+		case <-time.After(20 * time.Millisecond):
+			_, err := os.Stat(ready)
+			started = err == nil
+		}
+	}
+	const n = 33
+	testutil.SendToClosedPort(t, n)
+	os.Remove(ready)
+	if err := <-done; err != nil {
+		t.Fatalf("perf record: %v\n%s", err, perfErr.String())
+	}
+	cmd := exec.Command(bin, "replay", file, "-o", "json", "-i", "1s", "--pid", strconv.Itoa(os.Getpid()))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("replay: %v\n%s", err, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	var summary jsonLine
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &summary); err != nil {
+		t.Fatal(err)
+	}
+	if summary.Type != "summary" || summary.Total != n || len(summary.Entries) != 1 {
+		t.Fatalf("summary %+v, want %d drops in one entry\n%s\n%s", summary, n, out, stderr.String())
+	}
+	e := summary.Entries[0]
+	if e.Count != n || e.Reason != "NO_SOCKET" || !strings.HasPrefix(e.Location, "__udp4_lib_rcv+0x") {
+		t.Errorf("entry %+v, want %d NO_SOCKET drops in __udp4_lib_rcv (symbols from perf's build-id cache)\n%s", e, n, stderr.String())
+	}
+}
+
+// TestRecordReplayFlags checks what record and replay refuse.
+func TestRecordReplayFlags(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"record"}, "give the file to write with -o FILE"},
+		{[]string{"record", "-o", "f", "--engine", "kernel"}, "the kernel engine counts in the kernel"},
+		{[]string{"record", "-o", "f", "--details"}, "--details reads the packets in the kernel"},
+		{[]string{"record", "-o", "f", "--program", "x.o"}, "dropmon replay FILE --program"},
+		{[]string{"record", "-o", "f", "--report", "xml"}, `--report "xml"`},
+		{[]string{"replay"}, "give one file"},
+		{[]string{"replay", "a", "b"}, "give one file"},
+		{[]string{"replay", "f", "--engine", "kernel"}, "kernel engine runs on the kernel's own records"},
+		{[]string{"replay", "f", "--comm", "x"}, "--comm needs the task's name"},
+		{[]string{"replay", "f", "-d", "1s"}, "--duration applies to a live run"},
+		{[]string{"replay", "f", "--details"}, "--details reads packets"},
+		{[]string{"replay", "/no/such/file"}, "no such file"},
+		{[]string{"replay", "testdata/drops.live.json"}, "not a perf.data file"},
+		{[]string{"replay", "testdata/drops.data", "--stacks", "--program", "x.o"}, "--stacks collects the drop counter's call chains"},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := dispatch(tt.args, nil, &stdout, &stderr)
+		if code == 0 || !strings.Contains(stderr.String(), tt.want) || strings.Count(stderr.String(), "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q; want one line with %q", tt.args, code, stderr.String(), tt.want)
+		}
+	}
+}
+
+// perfPrivilegeError turns perf record's complaints about privileges into
+// an error that testutil.Privileged recognises.
+func perfPrivilegeError(stderr string) error {
+	for _, s := range []string{"ermission", "can't access trace events", "perf_event_paranoid"} {
+		if strings.Contains(stderr, s) {
+			return &os.PathError{Op: "perf record", Err: os.ErrPermission}
+		}
+	}
+	return nil
+}
