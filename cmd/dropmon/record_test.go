@@ -216,3 +216,64 @@ func perfPrivilegeError(stderr string) error {
 	}
 	return nil
 }
+
+// TestReplayPerfCaptureSymbols replays a committed perf record capture (3
+// drops at __udp4_lib_rcv+0x4bc, internal/perfdata/testdata) without root:
+// with --kallsyms the symbols are that file's; with none to be found, one
+// warning and raw addresses.
+func TestReplayPerfCaptureSymbols(t *testing.T) {
+	bin := buildDropmon(t)
+	const capture = "../../internal/perfdata/testdata/kfree_skb.data"
+	kallsyms := filepath.Join(t.TempDir(), "kallsyms")
+	if err := os.WriteFile(kallsyms, []byte("ffffffff81000000 T _text\nffffffff820a8000 t udp_test_function\nffffffff820a9000 t next_function\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name     string
+		args     []string
+		location string
+		warn     string
+	}{
+		{name: "kallsyms", args: []string{"--kallsyms", kallsyms}, location: "udp_test_function+0xc2c"},
+		{name: "none", args: []string{"--buildid-dir", t.TempDir()}, location: "0xffffffff820a8c2c", warn: "printing raw addresses"},
+		{name: "program", args: []string{"--kallsyms", kallsyms, "--program", "../../samples/bpf/dropcount.bpf.o"}, location: "udp_test_function+0xc2c"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cmd := exec.Command(bin, append([]string{"replay", capture, "-o", "json"}, tt.args...)...)
+			cmd.Env = append(os.Environ(), "TZ=UTC", "HOME="+t.TempDir())
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("%v\n%s", err, stderr.String())
+			}
+			if warned := strings.Count(stderr.String(), "raw addresses"); (tt.warn == "" && warned != 0) || (tt.warn != "" && strings.Count(stderr.String(), tt.warn) != 1) {
+				t.Errorf("stderr: %s", stderr.String())
+			}
+			lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+			var summary struct {
+				Type    string
+				Total   uint64
+				Entries []struct {
+					Location string
+					Key      map[string]string
+					Count    uint64
+				}
+			}
+			if err := json.Unmarshal([]byte(lines[len(lines)-1]), &summary); err != nil {
+				t.Fatal(err)
+			}
+			if summary.Type != "summary" || summary.Total != 3 || len(summary.Entries) != 1 {
+				t.Fatalf("summary %+v\n%s", summary, out)
+			}
+			e := summary.Entries[0]
+			location := e.Location
+			if e.Key != nil { // --program: the key's fields
+				location = e.Key["location"]
+			}
+			if location != tt.location || e.Count != 3 {
+				t.Errorf("entry %+v, want 3 drops at %s", e, tt.location)
+			}
+		})
+	}
+}

@@ -163,6 +163,12 @@ func replay(f *monitorFlags, stdout, stderr io.Writer) error {
 	if err := c.Walk(r.event); err != nil {
 		return err
 	}
+	if r.skipped > 0 {
+		fmt.Fprintf(stderr, "dropmon replay: %d records of other tracepoints than %s left out\n", r.skipped, o.Tracepoint())
+	}
+	if r.runErrors > 0 {
+		fmt.Fprintf(stderr, "dropmon replay: the program failed on %d records\n", r.runErrors)
+	}
 	if !c.Dropmon {
 		return r.finishPerf()
 	}
@@ -301,6 +307,7 @@ type replayer struct {
 	lost       []uint64 // a perf capture's lost records per CPU, as counted so far
 	stderr     io.Writer
 	runErrors  uint64
+	skipped    uint64 // samples of tracepoints no program watches
 	summarized bool
 
 	// A perf capture's intervals: the end of the current one on the
@@ -321,6 +328,10 @@ func (r *replayer) event(ev *recording.Event) error {
 				}
 				r.next += r.interval
 			}
+		}
+		if !r.o.Watches(ev.Tracepoint) {
+			r.skipped++ // another event of the capture
+			return nil
 		}
 		if err := r.o.Run(ev.Tracepoint, ev.Record); err != nil {
 			if r.runErrors == 0 {

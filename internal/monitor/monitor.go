@@ -182,35 +182,13 @@ func Start(cfg Config) (_ *Monitor, err error) {
 			m.Close()
 		}
 	}()
-	byName, all, err := sharedMaps(progs)
-	if err != nil {
+	if err := m.prepareUser(progs); err != nil {
 		return nil, err
-	}
-	m.ownMaps = all
-	if m.counts = byName[cfg.Counter.Map]; m.counts == nil {
-		return nil, fmt.Errorf("the programs have no map %s", cfg.Counter.Map)
-	}
-	if name := cfg.Counter.Stacks; name != "" {
-		if byName[name] == nil {
-			return nil, fmt.Errorf("the programs have no map %s", name)
-		}
-		m.stacks = newStacks(byName[name], nil)
 	}
 	var readers [][]*perfring.Reader // by program
 	total := 0
-	for _, b := range progs {
-		// Each program is verified against its tracepoint's record size on
-		// this kernel; the engines run only what the verifier accepted.
-		v, err := verifier.Verify(b.prog, &verifier.Options{ContextSize: b.format.Size()})
-		if err != nil {
-			return nil, fmt.Errorf("verify %s: %w", b.prog.Name, err)
-		}
-		prep, err := userspacevm.PrepareVerified(v, &userspacevm.LoadOptions{Maps: mapsFor(b.prog, byName)})
-		if err != nil {
-			return nil, err
-		}
-		m.preps = append(m.preps, prep)
-		rds, err := m.open(b, prep)
+	for i, b := range progs {
+		rds, err := m.open(b, m.preps[i])
 		if err != nil {
 			return nil, err
 		}
@@ -250,6 +228,39 @@ func Start(cfg Config) (_ *Monitor, err error) {
 		}
 	}
 	return m, nil
+}
+
+// prepareUser makes the programs' maps in user space, shared by name, and
+// verifies and prepares each program (m.preps, in the order of progs).
+// Each program is verified against its tracepoint's record size; the
+// engines run only what the verifier accepted.
+func (m *Monitor) prepareUser(progs []built) error {
+	byName, all, err := sharedMaps(progs)
+	if err != nil {
+		return err
+	}
+	m.ownMaps = all
+	if m.counts = byName[m.cfg.Counter.Map]; m.counts == nil {
+		return fmt.Errorf("the programs have no map %s", m.cfg.Counter.Map)
+	}
+	if name := m.cfg.Counter.Stacks; name != "" {
+		if byName[name] == nil {
+			return fmt.Errorf("the programs have no map %s", name)
+		}
+		m.stacks = newStacks(byName[name], nil)
+	}
+	for _, b := range progs {
+		v, err := verifier.Verify(b.prog, &verifier.Options{ContextSize: b.format.Size()})
+		if err != nil {
+			return fmt.Errorf("verify %s: %w", b.prog.Name, err)
+		}
+		prep, err := userspacevm.PrepareVerified(v, &userspacevm.LoadOptions{Maps: mapsFor(b.prog, byName)})
+		if err != nil {
+			return err
+		}
+		m.preps = append(m.preps, prep)
+	}
+	return nil
 }
 
 // open opens one program's tracepoint on every CPU and makes its readers.

@@ -7,7 +7,6 @@ import (
 	"github.com/dropmon/dropmon/perfring"
 	"github.com/dropmon/dropmon/tracepoint"
 	"github.com/dropmon/dropmon/userspacevm"
-	"github.com/dropmon/dropmon/verifier"
 )
 
 // Offline runs a counter's programs over records that come from somewhere
@@ -55,30 +54,11 @@ func StartOffline(cfg Config, formatOf func(group, name string) (*tracepoint.For
 		}
 	}()
 	m := o.Monitor
-	byName, all, err := sharedMaps(progs)
-	if err != nil {
+	if err := m.prepareUser(progs); err != nil {
 		return nil, err
 	}
-	m.ownMaps = all
-	if m.counts = byName[cfg.Counter.Map]; m.counts == nil {
-		return nil, fmt.Errorf("the programs have no map %s", cfg.Counter.Map)
-	}
-	if name := cfg.Counter.Stacks; name != "" {
-		if byName[name] == nil {
-			return nil, fmt.Errorf("the programs have no map %s", name)
-		}
-		m.stacks = newStacks(byName[name], nil)
-	}
-	for _, b := range progs {
-		v, err := verifier.Verify(b.prog, &verifier.Options{ContextSize: b.format.Size()})
-		if err != nil {
-			return nil, fmt.Errorf("verify %s: %w", b.prog.Name, err)
-		}
-		prep, err := userspacevm.PrepareVerified(v, &userspacevm.LoadOptions{Maps: mapsFor(b.prog, byName)})
-		if err != nil {
-			return nil, err
-		}
-		m.preps = append(m.preps, prep)
+	for i, b := range progs {
+		prep := m.preps[i]
 		runner, err := engine.Load(prep)
 		if err != nil {
 			return nil, fmt.Errorf("load %s on engine %s: %w", b.prog.Name, cfg.Engine, err)
@@ -87,6 +67,12 @@ func StartOffline(cfg Config, formatOf func(group, name string) (*tracepoint.For
 		o.runners[tp] = append(o.runners[tp], runner)
 	}
 	return o, nil
+}
+
+// Watches reports whether a program is attached to GROUP:NAME.
+func (o *Offline) Watches(tracepoint string) bool {
+	_, ok := o.runners[tracepoint]
+	return ok
 }
 
 // Run runs the programs attached to GROUP:NAME over one sample. A record of

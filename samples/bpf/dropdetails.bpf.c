@@ -18,8 +18,7 @@
  * attached) are applied before anything is counted: a drop they reject is
  * in neither map. Build with scripts/build-samples.sh.
  */
-#include "bpf_defs.h"
-#include "tracepoint.h"
+#include "kfree_skb.h"
 
 #define PAI __attribute__((preserve_access_index))
 
@@ -32,20 +31,6 @@ static long (*bpf_probe_read_kernel)(void *dst, __u32 size, const void *unsafe_p
 
 /* probe reads src, a member reached through a preserve_access_index type. */
 #define probe(dst, src) bpf_probe_read_kernel(&(dst), sizeof(dst), &(src))
-
-enum skb_drop_reason {
-	SKB_DROP_REASON_NOT_SPECIFIED = 1,
-};
-
-/* The record: rx_sk exists since 6.10, reason since 5.17. */
-struct trace_event_raw_kfree_skb {
-	struct trace_entry ent;
-	void *skbaddr;
-	void *location;
-	void *rx_sk;
-	__u16 protocol;
-	enum skb_drop_reason reason;
-} PAI;
 
 struct ns_common {
 	unsigned int inum;
@@ -100,13 +85,6 @@ struct sk_buff {
 /* skb->network_header and transport_header when not set: (u16)~0. */
 #define HEADER_UNSET 0xffff
 
-/* As dropcount.Key decodes it. */
-struct drop_key {
-	__u64 location;
-	__u32 reason;
-	__u32 pad;
-};
-
 /*
  * A flow, as dropdetails.FlowKey decodes it (64 bytes, no holes).
  * Addresses are 16 bytes; IPv4 ones are IPv4-mapped (::ffff:a.b.c.d).
@@ -159,13 +137,6 @@ struct details_config {
 /* flow_stats indexes: counted per CPU. */
 #define STAT_INSERTED 0 /* flows added to flows (evictions: inserted - present) */
 #define STAT_FAILED 1	/* drops whose flow could not be stored */
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, struct drop_key);
-	__type(value, __u64);
-} drop_counts SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -327,31 +298,6 @@ static __attribute__((always_inline)) int passes(const struct details_config *cf
 	return 1;
 }
 
-static __attribute__((always_inline)) void count_location(__u64 location, __u64 reason)
-{
-	struct drop_key key;
-	__u64 one = 1;
-	__u64 *count;
-
-	key.location = location;
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	__builtin_memcpy(&key.reason, &reason, sizeof(reason));
-#else
-	key.reason = reason;
-	key.pad = 0;
-#endif
-	count = bpf_map_lookup_elem(&drop_counts, &key);
-	if (count) {
-		__sync_fetch_and_add(count, 1);
-		return;
-	}
-	if (bpf_map_update_elem(&drop_counts, &key, &one, BPF_NOEXIST) == 0)
-		return;
-	count = bpf_map_lookup_elem(&drop_counts, &key);
-	if (count)
-		__sync_fetch_and_add(count, 1);
-}
-
 static __attribute__((always_inline)) void add_stat(__u32 index)
 {
 	__u64 *n = bpf_map_lookup_elem(&flow_stats, &index);
@@ -378,8 +324,7 @@ int count_drop_details(struct trace_event_raw_kfree_skb *ctx)
 		return 0;
 	__builtin_memset(&key, 0, sizeof(key));
 	__builtin_memset(&value, 0, sizeof(value));
-	if (bpf_core_field_exists(ctx->reason))
-		reason = ctx->reason;
+	reason = record_reason(ctx);
 	key.location = (__u64)ctx->location;
 	key.reason = reason;
 
@@ -411,7 +356,7 @@ int count_drop_details(struct trace_event_raw_kfree_skb *ctx)
 
 	if (!passes(cfg, &key, value.ifname, ip))
 		return 0;
-	count_location(key.location, reason);
+	count_drop(key.location, reason);
 
 	v = bpf_map_lookup_elem(&flows, &key);
 	if (!v) {

@@ -22,6 +22,9 @@ type benchCase struct {
 	name string
 	kind kind
 	args []string // dropmon's arguments after the common ones
+	// record runs dropmon record, writing the records to a file beside
+	// perf's (the comparison with perf record, which writes one too).
+	record bool
 
 	interval time.Duration // dropmon's report interval, set by setIntervals
 }
@@ -33,6 +36,7 @@ func builtinCases() []benchCase {
 		{name: "dropmon-jit", kind: kindDropmon, args: []string{"--engine", "jit"}},
 		{name: "dropmon-interp", kind: kindDropmon, args: []string{"--engine", "interp"}},
 		{name: "dropmon-kernel", kind: kindDropmon, args: []string{"--engine", "kernel"}},
+		{name: "dropmon-record", kind: kindDropmon, args: []string{"--engine", "jit"}, record: true},
 		{name: "perf", kind: kindPerf},
 		{name: "bpftrace", kind: kindBpftrace},
 	}

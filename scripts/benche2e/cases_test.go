@@ -62,7 +62,7 @@ func TestSelectCases(t *testing.T) {
 		wantNotes int
 		wantErr   string
 	}{
-		{name: "all", want: "none, dropmon-jit, dropmon-interp, dropmon-kernel, perf", wantNotes: 1},
+		{name: "all", want: "none, dropmon-jit, dropmon-interp, dropmon-kernel, dropmon-record, perf", wantNotes: 1},
 		{name: "subset in order", list: "perf,none", want: "perf, none"},
 		{name: "unknown", list: "none,strace", wantErr: `unknown case "strace"`},
 		{name: "only missing", list: "bpftrace", wantErr: "no case", wantNotes: 1},

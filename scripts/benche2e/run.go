@@ -57,18 +57,20 @@ func runCase(ctx context.Context, cfg config, c benchCase, round int) sample {
 		return s
 	}
 	var perfDir string
-	if c.kind == kindPerf {
+	if c.kind == kindPerf || c.record {
 		dir, err := os.MkdirTemp(cfg.perfDir, "benche2e-perf-")
 		if err != nil {
 			s.err = fmt.Errorf("perf output directory: %w", err)
 			return s
 		}
 		defer os.RemoveAll(dir)
-		if err := unix.Mkfifo(filepath.Join(dir, perfCtl), 0o600); err != nil {
+		perfDir = dir
+	}
+	if c.kind == kindPerf {
+		if err := unix.Mkfifo(filepath.Join(perfDir, perfCtl), 0o600); err != nil {
 			s.err = fmt.Errorf("perf control fifo: %w", err)
 			return s
 		}
-		perfDir = dir
 	}
 	argv, ready := tracerCommand(cfg, c, perfDir)
 	tr, err := startTracer(argv, ready)
