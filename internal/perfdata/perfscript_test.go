@@ -189,7 +189,12 @@ func comparePerfScript(t *testing.T, capture, dropmon string, kind markerKind, w
 	}
 
 	out, stderr = runPerf(t, "report", "-i", dropmon, "--stdio")
-	checkQuiet(t, "perf report on dropmon's file", stderr)
+	if withLocation {
+		// Elsewhere (another kernel, or kallsyms hidden from a user
+		// without root) perf report warns that it cannot resolve kernel
+		// samples, for its own captures too.
+		checkQuiet(t, "perf report on dropmon's file", stderr)
+	}
 	for _, ev := range []string{"skb:kfree_skb", "dropmon:report"} {
 		if want := "# Samples: " + strconv.Itoa(wantDrops) + "  of event '" + ev + "'"; !strings.Contains(out, want) {
 			t.Errorf("perf report --stdio lacks %q:\n%s", want, out)
