@@ -32,6 +32,10 @@ Examples:
   sudo dropmon --by reason -c 5       drops per reason, five reports, then a summary
   sudo dropmon -d 30s | tee drops.log append reports (not a terminal) for 30 seconds
   sudo dropmon --stacks -n 3          the top 3 rows, each with its 3 busiest call chains
+  sudo dropmon --details --netns /var/run/netns/web
+                                      drops in one network namespace, with their flows and interfaces
+  sudo dropmon record -o drops.data -d 1m; dropmon replay drops.data
+                                      record a minute of drops, look at them later, anywhere
 `
 
 // monitorFlags are the monitor's command line.
@@ -60,6 +64,13 @@ type monitorFlags struct {
 	mode      string
 	record    recordFlags // record.go, for dropmon record
 	replay    replayFlags // replay.go, for dropmon replay
+}
+
+// hiddenIn lists, per mode, the flags that mode refuses.
+var hiddenIn = map[string][]string{
+	modeRecord: {"details", "flows-top", "flows-max", "netns", "ifname", "src", "dst", "port", "program", "section", "tracepoint", "map", "version"},
+	modeReplay: {"duration", "count", "ring-size", "metrics", "metrics-max-series", "quiet", "comm",
+		"details", "flows-top", "flows-max", "netns", "ifname", "src", "dst", "port", "version"},
 }
 
 // Modes of parseFlags: the monitor, and the commands that share its flags.
@@ -114,6 +125,10 @@ func parseFlags(mode string, args []string, stderr io.Writer) (*monitorFlags, er
 	f.filters.register(fs)
 	f.details.register(fs)
 	fs.BoolVar(&f.version, "version", false, "print the version and exit")
+	// What a command refuses is not in its --help (its error says why).
+	for _, name := range hiddenIn[mode] {
+		_ = fs.MarkHidden(name)
+	}
 	fs.Usage = func() {
 		if mode != modeMonitor {
 			commandUsage(mode, fs, stderr)

@@ -27,6 +27,7 @@ type replayFlags struct {
 	archive    string
 	buildIDDir string
 
+	interval    bool             // --interval was given
 	symbols     *symbolize.Table // the capture's, once found
 	symbolsText []byte           // their text, for --location
 }
@@ -43,6 +44,7 @@ func (rf *replayFlags) check(fs *flag.FlagSet, f *monitorFlags) error {
 		return errors.New("give one file: dropmon replay FILE (a recording of dropmon record, or perf record -e skb:kfree_skb -a)")
 	}
 	rf.file = fs.Arg(0)
+	rf.interval = fs.Changed("interval")
 	var refused []string
 	for _, name := range []string{"duration", "count", "ring-size", "readers", "lock-thread", "wait", "metrics", "quiet", "comm"} {
 		if fs.Changed(name) {
@@ -85,8 +87,8 @@ func replay(f *monitorFlags, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer c.Close()
-	if !c.Dropmon && f.interval <= 0 {
-		return errors.New("--interval must be positive")
+	if c.Dropmon && f.replay.interval {
+		return fmt.Errorf("%s is a recording of dropmon record, whose reports are the live run's: --interval cuts perf record captures, which have none", c.Path)
 	}
 	scan, err := scanCapture(c)
 	if err != nil {

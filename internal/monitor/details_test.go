@@ -42,6 +42,7 @@ func TestDetails(t *testing.T) {
 	const (
 		nNS      = 7  // UDP frames over the veth pair, each its own flow
 		nLo      = 5  // datagrams on loopback, one flow
+		nLo6     = 3  // datagrams on IPv6 loopback, one flow
 		payload  = 10 // bytes of each
 		udpHdr   = 8
 		nsPort   = 9 // the frames' destination port (netnstest.Frame)
@@ -63,6 +64,11 @@ func TestDetails(t *testing.T) {
 		{Netns: uint32(hostInode), NetnsFrom: "device", Ifindex: uint32(lo.Index), Ifname: "lo", L3Proto: 0x0800, L4Proto: 17,
 			Src: netip.MustParseAddr("127.0.0.1"), Dst: netip.MustParseAddr("127.0.0.1"), Sport: loSport, Dport: closedPort}: nLo,
 	}
+	sender6, closedPort6 := closedUDPPort6(t)
+	lo6Flows := map[report.Flow]uint64{
+		{Netns: uint32(hostInode), NetnsFrom: "device", Ifindex: uint32(lo.Index), Ifname: "lo", L3Proto: 0x86dd, L4Proto: 17,
+			Src: netip.MustParseAddr("::1"), Dst: netip.MustParseAddr("::1"), Sport: uint16(sender6.LocalAddr().(*net.UDPAddr).Port), Dport: closedPort6}: nLo6,
+	}
 	loopback := netip.MustParsePrefix("127.0.0.1/32")
 	tests := []struct {
 		name   string
@@ -74,6 +80,7 @@ func TestDetails(t *testing.T) {
 		{name: "dst prefix and port", filter: dropdetails.Filter{Dst: netip.MustParsePrefix("192.0.2.0/24"), Port: nsPort}, want: nsFlows},
 		{name: "loopback", filter: dropdetails.Filter{Dst: loopback, Port: closedPort}, want: loFlows},
 		{name: "loopback in its netns", filter: dropdetails.Filter{Netns: uint32(hostInode), Ifname: "lo", Port: closedPort}, want: loFlows},
+		{name: "ipv6 loopback", filter: dropdetails.Filter{Dst: netip.MustParsePrefix("::1/128"), Port: closedPort6}, want: lo6Flows},
 		{name: "other port", filter: dropdetails.Filter{Netns: uint32(nsInode), Port: nsPort + 1}, want: nil},
 		{name: "other netns", filter: dropdetails.Filter{Netns: uint32(nsInode), Dst: loopback}, want: nil},
 	}
@@ -99,10 +106,16 @@ func TestDetails(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	for range nLo6 {
+		if _, err := sender6.WriteToUDP(make([]byte, payload), &net.UDPAddr{IP: net.IPv6loopback, Port: int(closedPort6)}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// The receiving side may take a moment: wait for the first monitor of
 	// each kind of drop to see them all.
 	waitDrops(t, monitors[0], nNS)
 	waitDrops(t, monitors[3], nLo)
+	waitDrops(t, monitors[5], nLo6)
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := monitors[i]
@@ -120,8 +133,8 @@ func TestDetails(t *testing.T) {
 			var drops uint64
 			for k, n := range counts {
 				drops += n
-				if loc := tab.Format(k.Location); dropKind(loc, m.ReasonName(k.Reason)) != "udp4" {
-					t.Errorf("counted %d drops at %s %s, want only __udp4_lib_rcv NO_SOCKET", n, loc, m.ReasonName(k.Reason))
+				if kind := dropKind(tab.Format(k.Location), m.ReasonName(k.Reason)); kind != "udp4" && kind != "udp6" {
+					t.Errorf("counted %d drops at %s, want only __udp4_lib_rcv or __udp6_lib_rcv NO_SOCKET", n, kind)
 				}
 			}
 			if drops != wantDrops {
@@ -253,6 +266,23 @@ func closedUDPPort(t *testing.T) (*net.UDPConn, uint16) {
 	port := uint16(probe.LocalAddr().(*net.UDPAddr).Port)
 	probe.Close()
 	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn, port
+}
+
+// closedUDPPort6 is closedUDPPort on ::1.
+func closedUDPPort6(t *testing.T) (*net.UDPConn, uint16) {
+	t.Helper()
+	probe, err := net.ListenUDP("udp6", &net.UDPAddr{IP: net.IPv6loopback})
+	if err != nil {
+		t.Skipf("skipping: no IPv6 on loopback: %v", err)
+	}
+	port := uint16(probe.LocalAddr().(*net.UDPAddr).Port)
+	probe.Close()
+	conn, err := net.ListenUDP("udp6", &net.UDPAddr{IP: net.IPv6loopback})
 	if err != nil {
 		t.Fatal(err)
 	}
