@@ -102,7 +102,7 @@ func TestFromELFCORE(t *testing.T) {
 		{name: "no location", target: targetBTF(t, "trace_event_raw_kfree_skb", []field{{"reason", 8, reasonTyp}}),
 			wantErr: "field trace_event_raw_kfree_skb.location (byte_off)"},
 		{name: "no struct", target: targetBTF(t, "trace_event_raw_consume_skb", layout618),
-			wantErr: "cannot relocate field trace_event_raw_kfree_skb.location (byte_off) at \"key.location = (__u64)ctx->location;\""},
+			wantErr: "cannot relocate field trace_event_raw_kfree_skb.location (byte_off) at \"count_drop((__u64)ctx->location, record_reason(ctx));\""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := FromELFWithOptions(dropCountObject, "", "count_drops", &ELFOptions{KernelTypes: tc.target})

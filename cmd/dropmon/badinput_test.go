@@ -112,7 +112,8 @@ func TestBadInput(t *testing.T) {
 		insnsDiff  = file("diff.json", jsonCaseText(mov0+exit, `[{"code": 183}, {"code": 149, "imm": 1}]`))
 		insnsShort = file("short.json", jsonCaseText(mov0+exit, `[{"code": 183}]`))
 		elfSlot2   = patchedObject(t, dir, "lddw2.o", func(code []byte) { code[firstLDDW(t, code)+8] = 0x07 })
-		elfLast    = patchedObject(t, dir, "lddwlast.o", func(code []byte) { code[len(code)-8] = 0x18 })
+		lastInsn   int // the program's last instruction, made the first slot of an lddw
+		elfLast    = patchedObject(t, dir, "lddwlast.o", func(code []byte) { lastInsn = len(code)/8 - 1; code[len(code)-8] = 0x18 })
 	)
 	devZero := func() io.Reader {
 		f, err := os.Open("/dev/zero")
@@ -183,7 +184,7 @@ func TestBadInput(t *testing.T) {
 		{name: "verify elf lddw second slot", args: []string{"verify", elfSlot2}, wantCode: 1,
 			wantErr: "lddw2.o: rejected: program count_drops: insn 11: invalid bpf_ld_imm64 insn"},
 		{name: "verify elf lddw last", args: []string{"verify", elfLast}, wantCode: 1,
-			wantErr: "rejected: program count_drops: insn 33: invalid bpf_ld_imm64 insn"},
+			wantErr: fmt.Sprintf("rejected: program count_drops: insn %d: invalid bpf_ld_imm64 insn", lastInsn)},
 		{name: "verify json lddw second slot", args: []string{"verify", "--json", lddwSlot2}, wantCode: 1,
 			wantErr: "insn 0: invalid bpf_ld_imm64 insn"},
 		{name: "verify json lddw last", args: []string{"verify", "--json", lddwLast}, wantCode: 1,
