@@ -103,7 +103,7 @@ func startRecording(f *monitorFlags, cfg *monitor.Config) (*recorder, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg.Tap = w.Tap
+	cfg.Tap, cfg.TapRound = w.Tap, w.Round
 	return &recorder{w: w, path: f.record.file}, nil
 }
 

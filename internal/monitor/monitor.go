@@ -68,6 +68,12 @@ type Config struct {
 	// The records then carry their time (CLOCK_MONOTONIC, as Now reads
 	// it), CPU, pid and tid. User-space engines only.
 	Tap func(rec *perfring.Record)
+	// TapRound, when set with Tap, is called after each pass of the one
+	// reading goroutine over every CPU's ring (ReadersOne): every record
+	// stamped before the newest one it saw is then either tapped or in a
+	// ring, to be tapped in the next pass; perf record writes a
+	// FINISHED_ROUND there, which bounds what a sorting reader holds.
+	TapRound func()
 	// MaxDelay bounds how long a record may wait in a ring below the
 	// wakeup watermark before it is run; 0 means DefaultMaxDelay. Reports
 	// do not wait for it: Flush drains every ring first.

@@ -24,6 +24,7 @@ type worker struct {
 	rc     userspacevm.RunContext
 	pid    uint32
 	tap    func(*perfring.Record)
+	round  func() // Config.TapRound, with one reader over every ring
 
 	nRecords, nFiltered, nRunErrors uint64 // owned by the loop
 	records, filtered, runErrors    atomic.Uint64
@@ -34,6 +35,9 @@ type worker struct {
 
 func newWorker(m *Monitor, rd *perfring.Reader, runner userspacevm.Runner) *worker {
 	w := &worker{m: m, reader: rd, runner: runner, pid: m.cfg.PID, tap: m.cfg.Tap, flushDone: make(chan struct{}, 1)}
+	if m.cfg.Tap != nil && m.cfg.Readers == ReadersOne {
+		w.round = m.cfg.TapRound
+	}
 	w.handle = w.run
 	return w
 }
@@ -85,8 +89,12 @@ func (w *worker) noteReadError(err error) {
 	}
 }
 
-// publish makes the loop's counters visible to Stats.
+// publish makes the loop's counters visible to Stats, after a pass over
+// the rings.
 func (w *worker) publish() {
+	if w.round != nil {
+		w.round()
+	}
 	w.records.Store(w.nRecords)
 	w.filtered.Store(w.nFiltered)
 	w.runErrors.Store(w.nRunErrors)

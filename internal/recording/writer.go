@@ -45,6 +45,7 @@ type Writer struct {
 	err     error           // the first error of Tap, under mu
 	samples uint64
 	named   map[uint32]bool // threads whose COMM record is written, by tid
+	roundAt uint64          // samples at the last Round
 }
 
 // Create starts a recording at path (truncating it): the header, the
@@ -162,6 +163,20 @@ func threadName(pid, tid uint32) string {
 		return ""
 	}
 	return strings.TrimSuffix(string(b), "\n")
+}
+
+// Round ends a round of records (perf's FINISHED_ROUND): the monitor's
+// Config.TapRound, after each pass over every ring. A sorting reader then
+// holds two rounds at most, not two reports' worth. Nothing is written when
+// no sample came since the last round.
+func (w *Writer) Round() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil || w.samples == w.roundAt {
+		return
+	}
+	w.roundAt = w.samples
+	w.err = w.w.WriteFinishedRound()
 }
 
 // Mark writes a report boundary. Every sample read before it (Tap) is
