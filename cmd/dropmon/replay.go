@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"time"
@@ -105,7 +106,14 @@ func replay(f *monitorFlags, stdout, stderr io.Writer) error {
 	var countedMap *program.MapSpec
 	switch {
 	case f.program != "":
-		if cfg.Counter, countedMap, err = monitor.ObjectCounter(f.program, f.section, f.tps, f.mapName); err != nil {
+		// CO-RE against the recorded kernel's record layouts, from the
+		// file's formats, not against this machine's kernel.
+		types, err := recording.Types(slices.Collect(maps.Values(c.Formats)))
+		if err != nil {
+			return err
+		}
+		if cfg.Counter, countedMap, err = monitor.ObjectCounterWithOptions(f.program, f.section, f.tps, f.mapName,
+			&program.ELFOptions{KernelTypes: types}); err != nil {
 			return err
 		}
 	case f.stacks:

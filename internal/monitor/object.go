@@ -26,6 +26,13 @@ import (
 // are kept whole (report.Key.Raw); values are summed as u64s, so a per-CPU
 // map's values count together.
 func ObjectCounter(path, section string, tps []string, mapName string) (*Counter, *program.MapSpec, error) {
+	return ObjectCounterWithOptions(path, section, tps, mapName, nil)
+}
+
+// ObjectCounterWithOptions is ObjectCounter with the ELF loader's options:
+// the kernel types to apply CO-RE relocations against (a recording's, for
+// a replay) instead of the running kernel's.
+func ObjectCounterWithOptions(path, section string, tps []string, mapName string, opts *program.ELFOptions) (*Counter, *program.MapSpec, error) {
 	names, err := objectPrograms(path, section)
 	if err != nil {
 		return nil, nil, err
@@ -40,7 +47,7 @@ func ObjectCounter(path, section string, tps []string, mapName string) (*Counter
 	union := &program.Program{Name: strings.Join(names, ", ")}
 	seen := map[string]bool{}
 	for _, name := range names {
-		prog, err := program.FromELFWithOptions(path, section, name, nil)
+		prog, err := program.FromELFWithOptions(path, section, name, opts)
 		if err != nil {
 			return nil, nil, err
 		}
