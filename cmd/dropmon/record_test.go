@@ -127,7 +127,8 @@ func TestReplayPerfCapture(t *testing.T) {
 	ready := filepath.Join(dir, "ready")
 	// perf runs a shell that says when it runs (the events are on by then)
 	// and waits for the test to remove its file.
-	rec := exec.Command(perf, "record", "-q", "-e", "skb:kfree_skb", "-a", "-o", file, "--",
+	// -g: call chains too, for replay --stacks.
+	rec := exec.Command(perf, "record", "-q", "-g", "-e", "skb:kfree_skb", "-a", "-o", file, "--",
 		"sh", "-c", "touch "+ready+"; i=0; while [ -e "+ready+" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done")
 	var perfErr bytes.Buffer
 	rec.Stderr = &perfErr
@@ -156,24 +157,51 @@ func TestReplayPerfCapture(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("perf record: %v\n%s", err, perfErr.String())
 	}
-	cmd := exec.Command(bin, "replay", file, "-o", "json", "-i", "1s", "--pid", strconv.Itoa(os.Getpid()))
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("replay: %v\n%s", err, stderr.String())
-	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	var summary jsonLine
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &summary); err != nil {
-		t.Fatal(err)
-	}
-	if summary.Type != "summary" || summary.Total != n || len(summary.Entries) != 1 {
-		t.Fatalf("summary %+v, want %d drops in one entry\n%s\n%s", summary, n, out, stderr.String())
-	}
-	e := summary.Entries[0]
-	if e.Count != n || e.Reason != "NO_SOCKET" || !strings.HasPrefix(e.Location, "__udp4_lib_rcv+0x") {
-		t.Errorf("entry %+v, want %d NO_SOCKET drops in __udp4_lib_rcv (symbols from perf's build-id cache)\n%s", e, n, stderr.String())
+	for _, stacks := range []bool{false, true} {
+		args := []string{"replay", file, "-o", "json", "-i", "1s", "--pid", strconv.Itoa(os.Getpid())}
+		if stacks {
+			args = append(args, "--stacks")
+		}
+		cmd := exec.Command(bin, args...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("replay: %v\n%s", err, stderr.String())
+		}
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		var summary struct {
+			Type    string
+			Total   uint64
+			Entries []struct {
+				Location, Reason string
+				Count            uint64
+				Stacks           []struct {
+					Frames []string
+					Count  uint64
+				}
+			}
+		}
+		if err := json.Unmarshal([]byte(lines[len(lines)-1]), &summary); err != nil {
+			t.Fatal(err)
+		}
+		if summary.Type != "summary" || summary.Total != n || len(summary.Entries) != 1 {
+			t.Fatalf("--stacks %v: summary %+v, want %d drops in one entry\n%s\n%s", stacks, summary, n, out, stderr.String())
+		}
+		e := summary.Entries[0]
+		if e.Count != n || e.Reason != "NO_SOCKET" || !strings.HasPrefix(e.Location, "__udp4_lib_rcv+0x") {
+			t.Errorf("entry %+v, want %d NO_SOCKET drops in __udp4_lib_rcv (symbols from perf's build-id cache)\n%s", e, n, stderr.String())
+		}
+		if !stacks {
+			continue
+		}
+		var sum uint64
+		for _, st := range e.Stacks {
+			sum += st.Count
+		}
+		if len(e.Stacks) == 0 || sum > n || !strings.Contains(strings.Join(e.Stacks[0].Frames, " "), "__udp4_lib_rcv+0x") {
+			t.Errorf("--stacks: %+v, want call chains through __udp4_lib_rcv summing to at most %d", e.Stacks, n)
+		}
 	}
 }
 
