@@ -49,3 +49,32 @@ func FuzzVerifyJSON(f *testing.F) {
 		}
 	})
 }
+
+// FuzzReplay replays arbitrary bytes as a recording, on the interpreter:
+// the whole path (formats, markers, the program, the reports) must answer
+// with reports or one error line, never a panic. Seeded with the committed
+// recording and perf capture.
+func FuzzReplay(f *testing.F) {
+	for _, seed := range []string{"testdata/drops.data", "../../internal/perfdata/testdata/kfree_skb.data"} {
+		if b, err := os.ReadFile(seed); err == nil {
+			f.Add(b)
+		}
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(dir, "capture.data")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var stdout, stderr bytes.Buffer
+		switch code := dispatch([]string{"replay", path, "-o", "json", "--engine", "interp", "--stacks=false"}, nil, &stdout, &stderr); code {
+		case 0:
+		case 1:
+			if !strings.HasPrefix(stderr.String(), "dropmon replay: ") && !strings.Contains(stderr.String(), "\ndropmon replay: ") {
+				t.Fatalf("exit 1 without an error line: %q", stderr.String())
+			}
+		default:
+			t.Fatalf("exit %d: %s", code, stderr.String())
+		}
+	})
+}
