@@ -22,14 +22,7 @@ import (
 // once, and checks each monitor's counts and flows exactly: the
 // namespace's inode, the veth's name and index, the 5-tuple, the length.
 func TestDetails(t *testing.T) {
-	pair := netnstest.NewPair(t)
-	if err := pair.AddAddress(pair.B, "192.0.2.2/24"); err != nil {
-		t.Fatal(err)
-	}
-	nsInode, err := pair.NS.Inode()
-	if err != nil {
-		t.Fatal(err)
-	}
+	pair, nsInode := addressedPair(t)
 	hostInode := statInode(t, "/proc/self/ns/net")
 	lo, err := net.InterfaceByName("lo")
 	if err != nil {
@@ -172,14 +165,7 @@ func TestDetails(t *testing.T) {
 // checks that the evictions are counted: 7 inserted, 4 present, 3
 // evicted, and the drops per location stay exact.
 func TestDetailsEvictions(t *testing.T) {
-	pair := netnstest.NewPair(t)
-	if err := pair.AddAddress(pair.B, "192.0.2.2/24"); err != nil {
-		t.Fatal(err)
-	}
-	nsInode, err := pair.NS.Inode()
-	if err != nil {
-		t.Fatal(err)
-	}
+	pair, nsInode := addressedPair(t)
 	const n, size = 7, 4
 	counter, err := monitor.DetailsCounter(&dropdetails.Filter{Netns: uint32(nsInode), Port: 9}, size)
 	if err != nil {
@@ -255,17 +241,26 @@ func waitDrops(t *testing.T, m *monitor.Monitor, n uint64) {
 	}
 }
 
-// closedUDPPort returns a bound loopback UDP socket, closed with the test,
-// and a loopback port no socket holds.
+// closedUDPPort returns a bound UDP socket on 127.0.0.1, closed with the
+// test, and a port there that no socket holds.
 func closedUDPPort(t *testing.T) (*net.UDPConn, uint16) {
+	return closedUDPPortOn(t, "udp4", net.IPv4(127, 0, 0, 1))
+}
+
+// closedUDPPort6 is closedUDPPort on ::1; it skips without IPv6.
+func closedUDPPort6(t *testing.T) (*net.UDPConn, uint16) {
+	return closedUDPPortOn(t, "udp6", net.IPv6loopback)
+}
+
+func closedUDPPortOn(t *testing.T, network string, ip net.IP) (*net.UDPConn, uint16) {
 	t.Helper()
-	probe, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	probe, err := net.ListenUDP(network, &net.UDPAddr{IP: ip})
 	if err != nil {
-		t.Fatal(err)
+		t.Skipf("skipping: no %s on %s: %v", network, ip, err)
 	}
 	port := uint16(probe.LocalAddr().(*net.UDPAddr).Port)
 	probe.Close()
-	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	conn, err := net.ListenUDP(network, &net.UDPAddr{IP: ip})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,21 +268,20 @@ func closedUDPPort(t *testing.T) (*net.UDPConn, uint16) {
 	return conn, port
 }
 
-// closedUDPPort6 is closedUDPPort on ::1.
-func closedUDPPort6(t *testing.T) (*net.UDPConn, uint16) {
+// addressedPair is a veth pair in a namespace of the test's, whose B end
+// has 192.0.2.2/24 (netnstest.Frame's destination), and the namespace's
+// inode.
+func addressedPair(t *testing.T) (*netnstest.Pair, uint64) {
 	t.Helper()
-	probe, err := net.ListenUDP("udp6", &net.UDPAddr{IP: net.IPv6loopback})
-	if err != nil {
-		t.Skipf("skipping: no IPv6 on loopback: %v", err)
+	pair := netnstest.NewPair(t)
+	if err := pair.AddAddress(pair.B, "192.0.2.2/24"); err != nil {
+		t.Fatal(err)
 	}
-	port := uint16(probe.LocalAddr().(*net.UDPAddr).Port)
-	probe.Close()
-	conn, err := net.ListenUDP("udp6", &net.UDPAddr{IP: net.IPv6loopback})
+	inode, err := pair.NS.Inode()
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { conn.Close() })
-	return conn, port
+	return pair, inode
 }
 
 func statInode(t *testing.T, path string) uint64 {
