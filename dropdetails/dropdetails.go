@@ -47,11 +47,23 @@ var ErrNoBTF = errors.New("packet details read the skb through the kernel's BTF,
 // btfPath is the running kernel's BTF; tests replace it.
 var btfPath = "/sys/kernel/btf/vmlinux"
 
+// Options are the details program's settings besides its filter.
+type Options struct {
+	MaxEntries uint32 // locations in the count map; 0: the object's
+	MaxFlows   uint32 // flows in the LRU map; 0: DefaultMaxFlows
+	// Stacks keys each count by the drop's kernel call chain too, in the
+	// stack map dropcount.StackMapName, as dropcount.StackProgram does
+	// (dropcount.Key.StackID).
+	Stacks bool
+}
+
+// configStacks is the configuration's flag for Options.Stacks.
+const configStacks = 1 << 8
+
 // Program builds the details program for the tracepoint's format on this
 // kernel, its CO-RE relocations applied against the running kernel's BTF,
-// with the filter in its configuration map and a flows map of maxFlows
-// entries (0: DefaultMaxFlows). The count map holds maxEntries locations.
-func Program(format *tracepoint.Format, maxEntries, maxFlows uint32, filter *Filter) (*program.Program, error) {
+// with the filter and options in its configuration map.
+func Program(format *tracepoint.Format, filter *Filter, opts Options) (*program.Program, error) {
 	if _, err := os.Stat(btfPath); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNoBTF, err)
 	}
@@ -69,18 +81,30 @@ func Program(format *tracepoint.Format, maxEntries, maxFlows uint32, filter *Fil
 		}
 		return nil, err
 	}
-	if maxFlows == 0 {
-		maxFlows = DefaultMaxFlows
+	if opts.MaxFlows == 0 {
+		opts.MaxFlows = DefaultMaxFlows
 	}
 	config := filter.encode()
+	if opts.Stacks {
+		binary.NativeEndian.PutUint32(config, binary.NativeEndian.Uint32(config)|configStacks)
+	}
 	for _, m := range prog.Maps {
 		switch m.Name {
 		case dropcount.MapName:
-			if maxEntries != 0 {
-				m.MaxEntries = maxEntries
+			if opts.MaxEntries != 0 {
+				m.MaxEntries = opts.MaxEntries
 			}
 		case FlowsMapName:
-			m.MaxEntries = maxFlows
+			m.MaxEntries = opts.MaxFlows
+		case dropcount.StackMapName:
+			if m.ValueSize != dropcount.StackDepth*8 {
+				return nil, fmt.Errorf("%s: map %s has %d-byte values, want %d", ObjectName, m.Name, m.ValueSize, dropcount.StackDepth*8)
+			}
+			// The kernel allocates every bucket up front: one when unused.
+			m.MaxEntries = 1
+			if opts.Stacks {
+				m.MaxEntries = dropcount.StackEntries
+			}
 		case ConfigMapName:
 			if m.ValueSize != ConfigSize {
 				return nil, fmt.Errorf("%s: map %s has %d-byte values, want %d", ObjectName, m.Name, m.ValueSize, ConfigSize)

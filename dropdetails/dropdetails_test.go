@@ -180,7 +180,7 @@ func TestNoBTF(t *testing.T) {
 	btfPath = filepath.Join(t.TempDir(), "vmlinux")
 	defer func() { btfPath = old }()
 	format := &tracepoint.Format{Group: "skb", Name: "kfree_skb"}
-	_, err := Program(format, 0, 0, nil)
+	_, err := Program(format, nil, Options{})
 	if !errors.Is(err, ErrNoBTF) || !strings.Contains(err.Error(), "CONFIG_DEBUG_INFO_BTF") {
 		t.Errorf("err = %v, want ErrNoBTF", err)
 	}

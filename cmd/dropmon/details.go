@@ -37,8 +37,8 @@ func (df *detailsFlags) register(fs *flag.FlagSet) {
 }
 
 // check validates the flags once fs is parsed; program says --program was
-// given, stacks --stacks.
-func (df *detailsFlags) check(fs *flag.FlagSet, program, stacks bool) error {
+// given.
+func (df *detailsFlags) check(fs *flag.FlagSet, program bool) error {
 	var without []string
 	for _, name := range []string{"flows-top", "flows-max", "netns", "ifname", "src", "dst", "port"} {
 		if fs.Changed(name) {
@@ -54,8 +54,6 @@ func (df *detailsFlags) check(fs *flag.FlagSet, program, stacks bool) error {
 	switch {
 	case program:
 		return errors.New("--details runs dropmon's details program; it does not go with --program")
-	case stacks:
-		return errors.New("--details and --stacks do not go together yet: run one dropmon for each")
 	case df.flowsTop < 1:
 		return fmt.Errorf("--flows-top %d: must be at least 1", df.flowsTop)
 	case df.maxFlows < 1:
@@ -86,7 +84,8 @@ func (df *detailsFlags) check(fs *flag.FlagSet, program, stacks bool) error {
 	return nil
 }
 
-// counter is the details counter, for --details.
-func (df *detailsFlags) counter() (*monitor.Counter, error) {
-	return monitor.DetailsCounter(&df.filter, df.maxFlows)
+// counter is the details counter, for --details (with call chains for
+// --stacks).
+func (df *detailsFlags) counter(stacks bool) (*monitor.Counter, error) {
+	return monitor.DetailsCounter(&df.filter, df.maxFlows, stacks)
 }

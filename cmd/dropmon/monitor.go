@@ -207,7 +207,7 @@ func parseFlags(mode string, args []string, stderr io.Writer) (*monitorFlags, er
 	if err := f.filters.check(f.program != ""); err != nil {
 		return nil, err
 	}
-	if err := f.details.check(fs, f.program != "", f.stacks); err != nil {
+	if err := f.details.check(fs, f.program != ""); err != nil {
 		return nil, err
 	}
 	if err := monitor.CheckEngine(f.engine); err != nil {
@@ -264,7 +264,7 @@ func monitorLoop(f *monitorFlags, stdout, stderr io.Writer) error {
 	}
 	if f.details.on {
 		var err error
-		if cfg.Counter, err = f.details.counter(); err != nil {
+		if cfg.Counter, err = f.details.counter(f.stacks); err != nil {
 			return err
 		}
 	}

@@ -73,7 +73,7 @@ func TestParseMonitorFlags(t *testing.T) {
 		{name: "netns without details", args: []string{"--netns", "1"}, wantErr: "--netns goes with --details"},
 		{name: "port without details", args: []string{"--port", "53"}, wantErr: "--port goes with --details"},
 		{name: "details with program", args: []string{"--details", "--program", "x.o"}, wantErr: "does not go with --program"},
-		{name: "details with stacks", args: []string{"--details", "--stacks"}, wantErr: "do not go together"},
+		{name: "details with stacks", args: []string{"--details", "--stacks"}, check: func(f *monitorFlags) bool { return f.details.on && f.stacks && f.engine == "kernel" }},
 		{name: "details bad netns", args: []string{"--details", "--netns", "eth0"}, wantErr: "want an inode number"},
 		{name: "details bad src", args: []string{"--details", "--src", "10.0.0.0/40"}, wantErr: "--src:"},
 		{name: "details long ifname", args: []string{"--details", "--ifname", "0123456789abcdef"}, wantErr: "at most 15 bytes"},

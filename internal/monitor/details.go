@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/dropmon/dropmon/dropcount"
 	"github.com/dropmon/dropmon/dropdetails"
 	"github.com/dropmon/dropmon/internal/report"
 	"github.com/dropmon/dropmon/program"
@@ -22,22 +23,27 @@ var ErrKernelOnly = errors.New("needs the kernel engine")
 // DetailsCounter counts drops per location and reason, as DropCounter does,
 // and per flow (dropdetails): the program reads the dropped skb, which only
 // the kernel can, so it runs on the kernel engine only. The filter is
-// applied in the program; maxFlows bounds the flows map (0: the default).
-func DetailsCounter(filter *dropdetails.Filter, maxFlows uint32) (*Counter, error) {
+// applied in the program; maxFlows bounds the flows map (0: the default);
+// stacks keys the counts by call chain too, as StackDropCounter does.
+func DetailsCounter(filter *dropdetails.Filter, maxFlows uint32, stacks bool) (*Counter, error) {
 	if err := filter.Check(); err != nil {
 		return nil, err
 	}
-	return &Counter{
+	c := &Counter{
 		Group: "skb",
 		Name:  "kfree_skb",
 		Build: func(format *tracepoint.Format, maxEntries uint32) (*program.Program, error) {
-			return dropdetails.Program(format, maxEntries, maxFlows, filter)
+			return dropdetails.Program(format, filter, dropdetails.Options{MaxEntries: maxEntries, MaxFlows: maxFlows, Stacks: stacks})
 		},
-		Map:        "drop_counts",
+		Map:        dropcount.MapName,
 		Decode:     decodeDrops,
 		Details:    &Details{Flows: dropdetails.FlowsMapName, Stats: dropdetails.StatsMapName},
 		KernelOnly: "packet details are read from the kernel's struct sk_buff (bpf_probe_read_kernel), which a program in user space cannot reach",
-	}, nil
+	}
+	if stacks {
+		c.Stacks, c.StackID = StackDropCounter.Stacks, StackDropCounter.StackID
+	}
+	return c, nil
 }
 
 // HasFlows reports whether the monitor's counter keeps flows.

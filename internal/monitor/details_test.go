@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -79,7 +80,7 @@ func TestDetails(t *testing.T) {
 	}
 	monitors := make([]*monitor.Monitor, len(tests))
 	for i, tt := range tests {
-		counter, err := monitor.DetailsCounter(&tt.filter, 0)
+		counter, err := monitor.DetailsCounter(&tt.filter, 0, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -167,7 +168,7 @@ func TestDetails(t *testing.T) {
 func TestDetailsEvictions(t *testing.T) {
 	pair, nsInode := addressedPair(t)
 	const n, size = 7, 4
-	counter, err := monitor.DetailsCounter(&dropdetails.Filter{Netns: uint32(nsInode), Port: 9}, size)
+	counter, err := monitor.DetailsCounter(&dropdetails.Filter{Netns: uint32(nsInode), Port: 9}, size, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,4 +292,67 @@ func statInode(t *testing.T, path string) uint64 {
 		t.Fatal(err)
 	}
 	return info.Sys().(*syscall.Stat_t).Ino
+}
+
+// TestDetailsStacks runs the details program with call chains (--details
+// --stacks): loopback drops are counted exactly, under chains that run
+// through __udp4_lib_rcv, and with their flow.
+func TestDetailsStacks(t *testing.T) {
+	tab, err := symbolize.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sender, closed := closedUDPPort(t)
+	const n = 9
+	counter, err := monitor.DetailsCounter(&dropdetails.Filter{Dst: netip.MustParsePrefix("127.0.0.1/32"), Port: closed}, 0, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := monitor.Start(monitor.Config{Engine: "kernel", Counter: counter})
+	testutil.Privileged(t, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	for range n {
+		if _, err := sender.WriteToUDP([]byte("stacks"), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: int(closed)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitDrops(t, m, n)
+	if err := m.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	counts, err := m.Counts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var drops, chained uint64
+	for k, c := range counts {
+		drops += c
+		frames := k.Stack.Frames()
+		for _, ip := range frames {
+			if strings.HasPrefix(tab.Format(ip), "__udp4_lib_rcv+") {
+				chained += c
+				break
+			}
+		}
+	}
+	if drops != n || chained != n {
+		t.Errorf("%d drops, %d of them with a chain through __udp4_lib_rcv; want %d and %d", drops, chained, n, n)
+	}
+	flows, err := m.Flows()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var packets uint64
+	for k, c := range flows.Counts {
+		packets += c.Packets
+		if k.Flow.Dport != closed || k.Flow.Ifname != "lo" {
+			t.Errorf("flow %s", k.Flow)
+		}
+	}
+	if packets != n || len(flows.Counts) != 1 {
+		t.Errorf("%d flows of %d packets, want one of %d", len(flows.Counts), packets, n)
+	}
 }

@@ -202,10 +202,11 @@ func renderTable(w io.Writer, r *Report, rows []Row, opts Options) error {
 			return err
 		}
 		if i > 0 && i <= len(rows) {
-			if err := renderStacks(w, rows[i-1], r.Summary, opts); err != nil {
+			// Flows first: a line each, before the call chains' frames.
+			if err := renderFlows(w, rows[i-1], r.Summary, opts); err != nil {
 				return err
 			}
-			if err := renderFlows(w, rows[i-1], r.Summary, opts); err != nil {
+			if err := renderStacks(w, rows[i-1], r.Summary, opts); err != nil {
 				return err
 			}
 		}

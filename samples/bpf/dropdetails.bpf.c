@@ -24,10 +24,14 @@
 
 #define BPF_MAP_TYPE_ARRAY 2
 #define BPF_MAP_TYPE_PERCPU_ARRAY 6
+#define BPF_MAP_TYPE_STACK_TRACE 7
 #define BPF_MAP_TYPE_LRU_HASH 9
 
 /* Kernel-only helper: reads kernel memory, 0 or a negative errno. */
 static long (*bpf_probe_read_kernel)(void *dst, __u32 size, const void *unsafe_ptr) = (void *)113;
+
+/* The drop's kernel call chain, as an id in the stack map (or -errno). */
+static long (*bpf_get_stackid)(void *ctx, void *map, __u64 flags) = (void *)27;
 
 /* probe reads src, a member reached through a preserve_access_index type. */
 #define probe(dst, src) bpf_probe_read_kernel(&(dst), sizeof(dst), &(src))
@@ -120,6 +124,8 @@ struct flow_value {
 #define FILTER_SRC 4
 #define FILTER_DST 8
 #define FILTER_PORT 16
+/* Not a filter: key each count by the drop's call chain too (--stacks). */
+#define CONFIG_STACKS 256
 
 /* As dropdetails.Config encodes it (96 bytes). */
 struct details_config {
@@ -158,6 +164,18 @@ struct {
 	__type(key, __u32);
 	__type(value, struct details_config);
 } details_config SEC(".maps");
+
+/*
+ * Call chains by id, as dropcount.StackProgram keeps them: 127 frames
+ * (PERF_MAX_STACK_DEPTH). User space sizes it to one entry when --stacks is
+ * off, since the kernel allocates every bucket up front.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 4096);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, 127 * sizeof(__u64));
+} drop_stacks SEC(".maps");
 
 static __attribute__((always_inline)) __u16 swab16(__u16 x)
 {
@@ -356,7 +374,14 @@ int count_drop_details(struct trace_event_raw_kfree_skb *ctx)
 
 	if (!passes(cfg, &key, value.ifname, ip))
 		return 0;
-	count_drop(key.location, reason);
+	if (cfg->flags & CONFIG_STACKS) {
+		/* Flags 0: frames compared when hashes match, one chain an id. */
+		long id = bpf_get_stackid(ctx, &drop_stacks, 0);
+
+		count_drop(key.location, reason | (__u64)(__u32)id << 32);
+	} else {
+		count_drop(key.location, reason);
+	}
 
 	v = bpf_map_lookup_elem(&flows, &key);
 	if (!v) {

@@ -61,12 +61,13 @@ static __attribute__((always_inline)) __u64 record_reason(struct trace_event_raw
 }
 
 /*
- * count_drop adds 1 to the count of (location, reason). The reason and the
- * zero padding are written as one 8-byte store, as dropcount.Program does:
- * the map lookup reads the key in 8-byte words, and a load that spans two
- * smaller stores cannot be forwarded from them.
+ * count_drop adds 1 to the count of (location, word), word being the key's
+ * second 8 bytes: the reason, and in its upper half what dropcount.Key
+ * keeps there (0, or a stack id). They are written as one 8-byte store, as
+ * dropcount.Program does: the map lookup reads the key in 8-byte words, and
+ * a load that spans two smaller stores cannot be forwarded from them.
  */
-static __attribute__((always_inline)) void count_drop(__u64 location, __u64 reason)
+static __attribute__((always_inline)) void count_drop(__u64 location, __u64 word)
 {
 	struct drop_key key;
 	__u64 one = 1;
@@ -74,10 +75,10 @@ static __attribute__((always_inline)) void count_drop(__u64 location, __u64 reas
 
 	key.location = location;
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	__builtin_memcpy(&key.reason, &reason, sizeof(reason));
+	__builtin_memcpy(&key.reason, &word, sizeof(word));
 #else
-	key.reason = reason;
-	key.pad = 0;
+	key.reason = word;
+	key.pad = word >> 32;
 #endif
 	count = bpf_map_lookup_elem(&drop_counts, &key);
 	if (count) {
