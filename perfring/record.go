@@ -1,6 +1,7 @@
 package perfring
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 
@@ -13,6 +14,7 @@ const (
 	RecordLost       = unix.PERF_RECORD_LOST
 	RecordThrottle   = unix.PERF_RECORD_THROTTLE
 	RecordUnthrottle = unix.PERF_RECORD_UNTHROTTLE
+	RecordComm       = unix.PERF_RECORD_COMM
 )
 
 // headerSize is sizeof(struct perf_event_header): type u32, misc u16, size u16.
@@ -47,6 +49,10 @@ type Record struct {
 	// Raw is the PERF_SAMPLE_RAW payload, exactly as many bytes as the
 	// kernel's u32 size prefix says (the prefix itself is stripped).
 	Raw []byte
+
+	// Comm is, for a PERF_RECORD_COMM record, the task's new name (without
+	// its NUL); Pid and Tid say whose.
+	Comm []byte
 }
 
 // decode fills rec from the bytes of one whole record (header included),
@@ -69,6 +75,21 @@ func (r *Ring) decode(rec *Record, b []byte, off uint64) error {
 		rec.ID = binary.NativeEndian.Uint64(b[headerSize:])
 		rec.Lost = binary.NativeEndian.Uint64(b[headerSize+8:])
 		r.lost.Add(rec.Lost)
+	case RecordComm:
+		// struct { header; u32 pid, tid; char comm[]; struct sample_id; }:
+		// the name is NUL-terminated and padded to 8 bytes.
+		if len(b) < headerSize+9 {
+			return r.corrupt(off, uint64(len(b)),
+				fmt.Sprintf("PERF_RECORD_COMM of %d bytes, want at least %d", len(b), headerSize+9))
+		}
+		rec.Pid = binary.NativeEndian.Uint32(b[headerSize:])
+		rec.Tid = binary.NativeEndian.Uint32(b[headerSize+4:])
+		comm := b[headerSize+8:]
+		end := bytes.IndexByte(comm, 0)
+		if end < 0 {
+			return r.corrupt(off, uint64(len(b)), "PERF_RECORD_COMM without a NUL-terminated name")
+		}
+		rec.Comm = comm[:end]
 	}
 	return nil
 }

@@ -105,6 +105,8 @@ func TestWrapAround(t *testing.T) {
 		{name: "all bits", st: supportedSampleType, rec: Record{Type: RecordSample, IP: 1, Pid: 2, Tid: 3, Time: 4,
 			Addr: 5, ID: 6, StreamID: 7, SampleCPU: 1, Period: 9, Callchain: pattern64(20), Raw: pattern(200)}},
 		{name: "lost", rec: Record{Type: RecordLost, ID: 101, Lost: 5}},
+		{name: "comm", rec: Record{Type: RecordComm, Pid: 17, Tid: 18, Comm: []byte("python3")}},
+		{name: "comm of 15 bytes", rec: Record{Type: RecordComm, Pid: 1, Tid: 1, Comm: []byte("ksoftirqd/12345")}},
 	}
 	for _, base := range []uint64{0, 1 << 40, ^uint64(0) - 3*4096} {
 		for _, tt := range tests {
@@ -112,8 +114,11 @@ func TestWrapAround(t *testing.T) {
 				s := newSynthRing(t, 1, 1, tt.st, 0, false)
 				rd := newTestReader(t, s.Ring)
 				b := encodeSample(tt.st, &tt.rec)
-				if tt.rec.Type == RecordLost {
+				switch tt.rec.Type {
+				case RecordLost:
 					b = lostRecord(tt.rec.ID, tt.rec.Lost)
+				case RecordComm:
+					b = commRecord(tt.rec.Pid, tt.rec.Tid, string(tt.rec.Comm))
 				}
 				size := uint64(len(s.w.Data))
 				// Splits at every byte, then unaligned starts that do not wrap.
@@ -171,6 +176,9 @@ func TestCorrupt(t *testing.T) {
 		resync  bool // the reader skips to data_head, not just the record
 	}{
 		{name: "header size 0", bytes: header(RecordSample, 0, 0)[:8], wantErr: "header size 0 is less than 8", resync: true},
+		{name: "comm too short", bytes: header(RecordComm, 0, 8), wantErr: "PERF_RECORD_COMM of 8 bytes"},
+		{name: "comm without NUL", bytes: append(header(RecordComm, 0, 24), u64(0x0000001200000011, 0x4142434445464748)...),
+			wantErr: "without a NUL-terminated name"},
 		{name: "header size 4", bytes: header(RecordSample, 0, 4)[:8], wantErr: "header size 4 is less than 8", resync: true},
 		{name: "header size past data area", bytes: header(RecordSample, 0, 8192)[:8], wantErr: "header size 8192 exceeds the 4096-byte data area", resync: true},
 		{name: "header size past head", bytes: sample(64, 1, 2), wantErr: "header size 64 runs past data_head (24 bytes available)", resync: true},
@@ -237,6 +245,10 @@ func TestLegacyDataOffset(t *testing.T) {
 func diffRecord(got, want *Record) string {
 	g, w := *got, *want
 	g.Callchain, g.Raw, w.Callchain, w.Raw = nil, nil, nil, nil
+	g.Comm, w.Comm = nil, nil
+	if !bytes.Equal(got.Comm, want.Comm) {
+		return fmt.Sprintf("comm %q, want %q", got.Comm, want.Comm)
+	}
 	if !reflect.DeepEqual(g, w) {
 		return fmt.Sprintf("got %+v, want %+v", g, w)
 	}

@@ -52,6 +52,16 @@ func header(typ uint32, misc uint16, size int) []byte { return ringsynth.Header(
 
 func lostRecord(id, lost uint64) []byte { return ringsynth.LostRecord(id, lost) }
 
+// commRecord lays out a PERF_RECORD_COMM: pid, tid, the name with its NUL,
+// padded to 8 bytes, as perf_event_comm_output writes it.
+func commRecord(pid, tid uint32, comm string) []byte {
+	body := binary.NativeEndian.AppendUint32(nil, pid)
+	body = binary.NativeEndian.AppendUint32(body, tid)
+	body = append(body, comm...)
+	body = append(body, make([]byte, 8-len(comm)%8)...)
+	return append(header(RecordComm, 0, 8+len(body)), body...)
+}
+
 // encodeSample lays out s as a PERF_RECORD_SAMPLE of sample type st, in the
 // order perf_event_open(2) gives, padding the raw data to 8 bytes as the
 // kernel does. It is written independently of parseSample on purpose.

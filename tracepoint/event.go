@@ -49,6 +49,10 @@ type Options struct {
 	// ClockMonotonic stamps records with CLOCK_MONOTONIC, the clock of
 	// bpf_ktime_get_ns, instead of the perf clock.
 	ClockMonotonic bool
+	// Comm adds a PERF_RECORD_COMM record to the rings whenever a task
+	// execs or renames itself (perf record's comm tracking), so that a
+	// recording can name the tasks of its samples after they exit.
+	Comm bool
 	// CPUs lists the CPUs to attach to; nil means every online CPU.
 	CPUs []int
 }
@@ -159,6 +163,9 @@ func perfAttr(id uint32, opts *Options) *unix.PerfEventAttr {
 	if opts.ClockMonotonic {
 		attr.Bits |= unix.PerfBitUseClockID
 		attr.Clockid = unix.CLOCK_MONOTONIC
+	}
+	if opts.Comm {
+		attr.Bits |= unix.PerfBitComm | unix.PerfBitCommExec
 	}
 	return attr
 }

@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -304,4 +306,50 @@ func TestReplayPerfCaptureSymbols(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRecordNamesExitedTasks: drops made by a shell that has exited before
+// dropmon reads them are still named in the recording (the events track
+// task names, PERF_RECORD_COMM), so perf script prints "bash", not ":PID".
+func TestRecordNamesExitedTasks(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("skipping: no bash (its /dev/udp sends the datagrams)")
+	}
+	bin := buildDropmon(t)
+	file := filepath.Join(t.TempDir(), "drops.data")
+	closed := closedLoopbackPort(t)
+	run := startDropmon(t, bin, "record", "-o", file, "--report", "none", "-i", "300ms", "-d", "1200ms", "--reason", "NO_SOCKET")
+	const n = 3
+	script := "for i in 1 2 3; do echo x > /dev/udp/127.0.0.1/" + strconv.Itoa(closed) + "; done"
+	if out, err := exec.Command(bash, "-c", script).CombinedOutput(); err != nil {
+		t.Fatalf("bash: %v\n%s", err, out)
+	}
+	run.wait(t)
+	perf, err := exec.LookPath("perf")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("perf is not installed (apt-get install linux-perf); CI needs it")
+		}
+		t.Skip("skipping: perf is not installed")
+	}
+	out, err := exec.Command(perf, "script", "-i", file, "-F", "comm,event").CombinedOutput()
+	if err != nil {
+		t.Fatalf("perf script: %v\n%s", err, out)
+	}
+	named := regexp.MustCompile(`(?m)^\s*bash\s+skb:kfree_skb:`).FindAllString(string(out), -1)
+	if len(named) != n {
+		t.Errorf("perf script names %d drops bash, want %d:\n%s", len(named), n, out)
+	}
+}
+
+// closedLoopbackPort returns a UDP port on 127.0.0.1 that nothing holds.
+func closedLoopbackPort(t *testing.T) int {
+	t.Helper()
+	probe, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer probe.Close()
+	return probe.LocalAddr().(*net.UDPAddr).Port
 }

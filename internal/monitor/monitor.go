@@ -63,7 +63,8 @@ type Config struct {
 	// netpoller (perfring.ReaderOptions); for measurements.
 	BlockInSyscall bool
 	// Tap, when set, sees every sample the program is about to run (after
-	// the pid filter) and every lost-records record, on the reading
+	// the pid filter), every lost-records record and, since the events
+	// then track them, every task's new name (PERF_RECORD_COMM), on the reading
 	// goroutine, before the program: dropmon record writes them to a file.
 	// The records then carry their time (CLOCK_MONOTONIC, as Now reads
 	// it), CPU, pid and tid. User-space engines only.
@@ -281,8 +282,10 @@ func (m *Monitor) open(b built, prep *userspacevm.Prepared) ([]*perfring.Reader,
 		// The sample's pid and tid only when something reads them: smaller
 		// records are less work for the kernel and fit more in a ring.
 		RawOnly: m.cfg.PID == 0 && m.cfg.Tap == nil && prep.HelperFunc(asm.FnGetCurrentPidTgid) == nil,
-		// A recording's times are compared with the report boundaries.
+		// A recording's times are compared with the report boundaries,
+		// and it names the tasks of its samples.
 		ClockMonotonic: m.cfg.Tap != nil,
+		Comm:           m.cfg.Tap != nil,
 		// The kernel call chain only for a program that asks for it.
 		Callchain: prep.HelperFunc(asm.FnGetStackid) != nil,
 		// Wake the reader once a ring is a quarter full: thousands of

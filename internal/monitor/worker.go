@@ -103,7 +103,7 @@ func (w *worker) publish() {
 // run is the record path: one call per record, no allocation.
 func (w *worker) run(rec *perfring.Record) {
 	if rec.Type != perfring.RecordSample {
-		if rec.Type == perfring.RecordLost && w.tap != nil {
+		if (rec.Type == perfring.RecordLost || rec.Type == perfring.RecordComm) && w.tap != nil {
 			w.tap(rec)
 		}
 		return

@@ -153,6 +153,10 @@ func (w *Writer) Tap(rec *perfring.Record) {
 	case perfring.RecordLost:
 		s.Raw, s.Callchain = nil, nil
 		w.err = w.w.WriteLost(0, tracepointID, rec.Lost, s)
+	case perfring.RecordComm:
+		// A task exec'd or renamed itself: perf names its later samples so.
+		w.named[rec.Tid] = true
+		w.err = w.w.WriteComm(rec.Pid, rec.Tid, string(rec.Comm))
 	}
 }
 
