@@ -298,10 +298,6 @@ func statInode(t *testing.T, path string) uint64 {
 // --stacks): loopback drops are counted exactly, under chains that run
 // through __udp4_lib_rcv, and with their flow.
 func TestDetailsStacks(t *testing.T) {
-	tab, err := symbolize.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
 	sender, closed := closedUDPPort(t)
 	const n = 9
 	counter, err := monitor.DetailsCounter(&dropdetails.Filter{Dst: netip.MustParsePrefix("127.0.0.1/32"), Port: closed}, 0, true)
@@ -314,6 +310,10 @@ func TestDetailsStacks(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
+	tab, err := symbolize.Load() // root, as the monitor
+	if err != nil {
+		t.Fatal(err)
+	}
 	for range n {
 		if _, err := sender.WriteToUDP([]byte("stacks"), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: int(closed)}); err != nil {
 			t.Fatal(err)
