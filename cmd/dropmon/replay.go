@@ -11,12 +11,14 @@ import (
 	"time"
 
 	flag "github.com/spf13/pflag"
+	"golang.org/x/sys/unix"
 
 	"github.com/dropmon/dropmon/dropcount"
 	"github.com/dropmon/dropmon/internal/monitor"
 	"github.com/dropmon/dropmon/internal/perfdata"
 	"github.com/dropmon/dropmon/internal/recording"
 	"github.com/dropmon/dropmon/internal/report"
+	"github.com/dropmon/dropmon/perfring"
 	"github.com/dropmon/dropmon/program"
 	"github.com/dropmon/dropmon/symbolize"
 )
@@ -180,7 +182,7 @@ func replay(f *monitorFlags, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "dropmon replay: the program failed on %d records\n", r.runErrors)
 	}
 	if !c.Dropmon {
-		return r.finishPerf()
+		return r.finishPerf(scan.last)
 	}
 	if !r.summarized {
 		fmt.Fprintf(stderr, "dropmon replay: %s ends without a summary (the recording was cut short); the reports above are complete\n", c.Path)
@@ -223,7 +225,7 @@ func scanCapture(c *recording.Capture) (*captureScan, error) {
 		return nil, err
 	}
 	for _, a := range c.File.Attrs {
-		if a.Attr.Sample_type&perfSampleCallchain != 0 && a.Name != recording.MarkerEvent {
+		if a.Attr.Sample_type&unix.PERF_SAMPLE_CALLCHAIN != 0 && a.Name != recording.MarkerEvent {
 			s.callchains = true
 		}
 	}
@@ -252,9 +254,6 @@ func scanCapture(c *recording.Capture) (*captureScan, error) {
 	}
 	return s, nil
 }
-
-// perfSampleCallchain is PERF_SAMPLE_CALLCHAIN.
-const perfSampleCallchain = 1 << 5
 
 // wallClock turns a perf capture's sample times into wall-clock times: with
 // the capture's clock data (HEADER_CLOCK_DATA) when it has some, else by
@@ -331,12 +330,18 @@ func (r *replayer) event(ev *recording.Event) error {
 	case ev.Marker != nil:
 		return r.marker(ev.Marker)
 	case ev.Tracepoint != "":
-		if r.interval > 0 {
-			for ev.Record.Time >= r.next {
-				if err := r.emit(r.wall(r.next), r.lost, false); err != nil {
-					return err
-				}
-				r.next += r.interval
+		if r.interval > 0 && ev.Record.Time >= r.next {
+			if err := r.emit(r.wall(r.next), r.lost, false); err != nil {
+				return err
+			}
+			// The interval the record falls in ends next: a stretch
+			// without records joins it, as one longer interval, rather
+			// than making a report per empty interval.
+			steps := (ev.Record.Time-r.next)/r.interval + 1
+			if next := r.next + steps*r.interval; steps <= (^uint64(0)-r.next)/r.interval && next > ev.Record.Time {
+				r.next = next
+			} else {
+				r.next = ^uint64(0) // past the clock's end: no more reports until the last
 			}
 		}
 		if !r.o.Watches(ev.Tracepoint) {
@@ -349,16 +354,13 @@ func (r *replayer) event(ev *recording.Event) error {
 			}
 			r.runErrors++
 		}
-	case ev.Record != nil && ev.Record.Type == perfringLost:
+	case ev.Record != nil && ev.Record.Type == perfring.RecordLost:
 		if i := slices.Index(r.cpus, ev.Record.CPU); i >= 0 {
 			r.lost[i] += ev.Record.Lost
 		}
 	}
 	return nil
 }
-
-// perfringLost is perfring.RecordLost.
-const perfringLost = 2
 
 // marker makes the report a recording's boundary stands for.
 func (r *replayer) marker(m *recording.Marker) error {
@@ -387,9 +389,13 @@ func (r *replayer) emit(now time.Time, lost []uint64, summary bool) error {
 
 // finishPerf ends a perf capture's replay: the interval of the last
 // sample, then the summary of every interval.
-func (r *replayer) finishPerf() error {
-	if err := r.emit(r.wall(r.next), r.lost, false); err != nil {
+func (r *replayer) finishPerf(last uint64) error {
+	end := r.next
+	if end == ^uint64(0) { // a capture whose times run to the clock's end
+		end = last
+	}
+	if err := r.emit(r.wall(end), r.lost, false); err != nil {
 		return err
 	}
-	return r.emit(r.wall(r.next), r.lost, true)
+	return r.emit(r.wall(end), r.lost, true)
 }

@@ -1,7 +1,6 @@
 package recording
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -116,10 +115,6 @@ type Event struct {
 	Record     *perfring.Record // the sample, as a ring gives it (for a lost-records event: CPU and Lost)
 	Marker     *Marker          // a boundary
 }
-
-// ErrNoMarkers is returned by Walk's caller when it needs boundaries the
-// capture does not have.
-var ErrNoMarkers = errors.New("the capture has no report boundaries")
 
 // Walk calls fn with each sample, lost-records record and marker in time
 // order. The Event and what it points to are valid until fn returns.
