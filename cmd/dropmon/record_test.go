@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dropmon/dropmon/internal/perfdata"
 	"github.com/dropmon/dropmon/internal/testutil"
 )
 
@@ -352,4 +353,69 @@ func closedLoopbackPort(t *testing.T) int {
 	}
 	defer probe.Close()
 	return probe.LocalAddr().(*net.UDPAddr).Port
+}
+
+// TestReplayTimeJump replays a perf capture whose second sample is 2^63 ns
+// after its first (a corrupt or crafted file): the empty stretch joins one
+// interval instead of making 2^33 reports, and replay ends at once.
+func TestReplayTimeJump(t *testing.T) {
+	src, err := os.Open("../../internal/perfdata/testdata/kfree_skb.data")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	info, err := src.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	capture, err := perfdata.Open(src, info.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var samples []perfdata.Sample
+	err = capture.Records(func(r *perfdata.Record) error {
+		if r.Type == perfdata.RecordSample && r.Attr == 0 {
+			s := r.Sample
+			s.Raw, s.Callchain = bytes.Clone(s.Raw), nil
+			samples = append(samples, s)
+		}
+		return nil
+	})
+	if err != nil || len(samples) < 2 {
+		t.Fatalf("%d samples, %v", len(samples), err)
+	}
+	samples[1].Time = samples[0].Time + 1<<63
+	path := filepath.Join(t.TempDir(), "jump.data")
+	out, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta := capture.Meta
+	w, err := perfdata.Create(out, capture.Attrs[:1], &meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range samples[:2] {
+		if err := w.WriteSample(0, &samples[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	out.Close()
+	done := make(chan string, 1)
+	go func() {
+		var stdout, stderr bytes.Buffer
+		dispatch([]string{"replay", path, "-o", "json", "-i", "1s", "--engine", "interp", "--buildid-dir", t.TempDir()}, nil, &stdout, &stderr)
+		done <- stdout.String()
+	}()
+	select {
+	case got := <-done:
+		if n := strings.Count(got, "\n"); n != 3 { // the first interval, the one after the jump, the summary
+			t.Errorf("%d JSON lines, want 3:\n%s", n, got)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("replay still running after 20s")
+	}
 }
