@@ -80,17 +80,7 @@ func TestDetails(t *testing.T) {
 	}
 	monitors := make([]*monitor.Monitor, len(tests))
 	for i, tt := range tests {
-		counter, err := monitor.DetailsCounter(&tt.filter, 0, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, err := monitor.Start(monitor.Config{Engine: "kernel", Counter: counter})
-		testutil.Privileged(t, err)
-		if err != nil {
-			t.Fatalf("%s: %v", tt.name, err)
-		}
-		defer m.Close()
-		monitors[i] = m
+		monitors[i] = startDetails(t, &tt.filter, 0, false)
 	}
 	if err := pair.Send(0, nNS, payload); err != nil {
 		t.Fatal(err)
@@ -168,16 +158,7 @@ func TestDetails(t *testing.T) {
 func TestDetailsEvictions(t *testing.T) {
 	pair, nsInode := addressedPair(t)
 	const n, size = 7, 4
-	counter, err := monitor.DetailsCounter(&dropdetails.Filter{Netns: uint32(nsInode), Port: 9}, size, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := monitor.Start(monitor.Config{Engine: "kernel", Counter: counter})
-	testutil.Privileged(t, err)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := startDetails(t, &dropdetails.Filter{Netns: uint32(nsInode), Port: 9}, size, false)
 	// One frame at a time, each its own flow (Frame's seq sets the source
 	// port), so that the flows enter the map one after the other.
 	for seq := range n {
@@ -217,6 +198,23 @@ func TestDetailsEvictions(t *testing.T) {
 	case flows.Evicted == 0:
 		t.Errorf("no eviction counted for %d flows in a map of %d", n, size)
 	}
+}
+
+// startDetails starts the details counter on the kernel engine, closed
+// with the test; without the privilege the test skips.
+func startDetails(t *testing.T, filter *dropdetails.Filter, maxFlows uint32, stacks bool) *monitor.Monitor {
+	t.Helper()
+	counter, err := monitor.DetailsCounter(filter, maxFlows, stacks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := monitor.Start(monitor.Config{Engine: "kernel", Counter: counter})
+	testutil.Privileged(t, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
 }
 
 // waitDrops waits up to five seconds for the monitor to count n drops.
@@ -300,16 +298,7 @@ func statInode(t *testing.T, path string) uint64 {
 func TestDetailsStacks(t *testing.T) {
 	sender, closed := closedUDPPort(t)
 	const n = 9
-	counter, err := monitor.DetailsCounter(&dropdetails.Filter{Dst: netip.MustParsePrefix("127.0.0.1/32"), Port: closed}, 0, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := monitor.Start(monitor.Config{Engine: "kernel", Counter: counter})
-	testutil.Privileged(t, err)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := startDetails(t, &dropdetails.Filter{Dst: netip.MustParsePrefix("127.0.0.1/32"), Port: closed}, 0, true)
 	tab, err := symbolize.Load() // root, as the monitor
 	if err != nil {
 		t.Fatal(err)
